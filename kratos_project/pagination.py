@@ -1,0 +1,89 @@
+"""Kratos's pagination styles: keyset (`page_size`/`page_token`, `Link` first/next) and legacy pages.
+
+Keyset pages cost the same at any depth: the token is the last key seen and the query is
+`WHERE key > token ORDER BY key LIMIT size + 1`, never an OFFSET.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, QueryDict
+
+from kratos_project.errors import BadRequest
+
+T = TypeVar("T")
+LEGACY_PAGE_LIMIT = 1000  # Kratos refuses legacy page pagination past this many items
+
+
+@dataclass(frozen=True)
+class KeysetRequest:
+    size: int
+    token: str | None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    per_page: int
+
+
+def _int_param(query: QueryDict, name: str) -> int | None:
+    raw = query.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise BadRequest(f'strconv.Atoi: parsing "{raw}": invalid syntax') from error
+
+
+def _clamp(value: int | None, default: int, maximum: int) -> int:
+    if value is None or value < 1:
+        return default
+    return min(value, maximum)
+
+
+def parse_keyset_or_page(query: QueryDict, *, default_size: int = 250, max_size: int = 500) -> KeysetRequest | PageRequest:
+    """As Kratos's ParseKeysetOrPagePagination: new-style parameters win, then legacy `page`."""
+    if "page_token" not in query and "page_size" not in query and "page" in query:
+        page = max(_int_param(query, "page") or 0, 0)
+        per_page = _clamp(_int_param(query, "per_page"), default_size, max_size)
+        if page * per_page > LEGACY_PAGE_LIMIT:
+            raise BadRequest(
+                f"Legacy pagination is not supported for enumerating over {LEGACY_PAGE_LIMIT} items. "
+                "Please switch to using page_token and page_size."
+            )
+        return PageRequest(page, per_page)
+    size_param = "page_size" if "page_size" in query or "per_page" not in query else "per_page"
+    size = _clamp(_int_param(query, size_param), default_size, max_size)
+    return KeysetRequest(size=size, token=query.get("page_token") or None)
+
+
+def keyset_page(fetch: Callable[[int], Sequence[T]], size: int) -> tuple[list[T], bool]:
+    """Fetch one row more than asked to learn whether a next page exists."""
+    rows = list(fetch(size + 1))
+    return rows[:size], len(rows) <= size
+
+
+def _link(request: HttpRequest, rel: str, params: dict[str, Any]) -> str:
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = str(value)
+    encoded = urlencode(sorted((k, v) for k in query for v in query.getlist(k)))
+    return f'<{request.path}?{encoded}>; rel="{rel}"'
+
+
+def keyset_link_header(request: HttpRequest, *, size: int, first_token: str, next_token: str | None) -> str:
+    links = [_link(request, "first", {"page_token": first_token, "page_size": size})]
+    if next_token is not None:
+        links.append(_link(request, "next", {"page_token": next_token, "page_size": size}))
+    return ",".join(links)
+
+
+def page_link_header(request: HttpRequest, *, page: int, per_page: int, total: int) -> str:
+    last = max((total - 1) // per_page, 0)
+    rels = {"first": 0, "next": page + 1 if page < last else None, "prev": page - 1 if page > 0 else None, "last": last}
+    return ",".join(_link(request, rel, {"page": p, "per_page": per_page}) for rel, p in rels.items() if p is not None)

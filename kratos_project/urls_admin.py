@@ -1,0 +1,36 @@
+"""Admin API (port 4434). Never mounted on the public port.
+
+Kratos serves every admin route under `/admin/…` and rewrites paths that lack the prefix, so
+`/identities` and `/admin/identities` are the same; both prefixes are mounted here. The Django admin
+(the operator console) lives at `/console/` on this port only.
+"""
+from django.contrib import admin
+from django.urls import include, path
+
+from identities.api.schema_views import IdentitySchemaViewSet
+from identities.api.views import IdentityViewSet
+from kratos_project import health
+
+handler404 = "kratos_project.errors.page_not_found"
+handler500 = "kratos_project.errors.server_error"
+
+api = [
+    path("health/alive", health.alive),
+    path("health/ready", health.ready),
+    path("version", health.version),
+    path("schemas", IdentitySchemaViewSet.as_view({"get": "list"})),
+    path("schemas/<str:pk>", IdentitySchemaViewSet.as_view({"get": "retrieve"})),
+    path("identities", IdentityViewSet.as_view({"get": "list", "post": "create", "patch": "batch"})),
+    path("identities/by/external/<path:external_id>",
+         IdentityViewSet.as_view({"get": "retrieve_by_external_id"})),
+    path("identities/<str:pk>", IdentityViewSet.as_view(
+        {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})),
+    path("identities/<str:pk>/credentials/<str:credential_type>",
+         IdentityViewSet.as_view({"delete": "destroy_credential"})),
+]
+
+urlpatterns = [
+    path("console/", admin.site.urls),
+    path("admin/", include(api)),
+    path("", include(api)),
+]

@@ -1,0 +1,19 @@
+"""Test settings: the project's settings under the test configuration (tests/kratos.test.yml).
+
+`DSN` in the environment picks the backend (SQLite by default; CI also runs PostgreSQL and MariaDB).
+"""
+import os
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+os.environ.setdefault("KRATOS_CONFIG", str(TESTS / "kratos.test.yml"))
+
+from kratos_project.settings import *  # noqa: E402,F403
+from kratos_project.settings import BASE_DIR, DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file (not shared-cache memory) so threads in concurrency tests get real SQLite locking.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # console users only; speed
