@@ -141,7 +141,9 @@ def _read_url(url: str) -> bytes:
     parsed = urlparse(url)
     if parsed.scheme == "base64":
         encoded = url[len("base64://"):]
-        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), altchars=b"-_" if "-" in encoded or "_" in encoded else None)
+        # Accept both base64 alphabets, padded or not: operators paste either.
+        standard = encoded.translate(str.maketrans("-_", "+/"))
+        return base64.b64decode(standard + "=" * (-len(standard) % 4))
     if parsed.scheme == "file":
         return Path(unquote(parsed.netloc + parsed.path)).read_bytes()
     if parsed.scheme in ("http", "https"):

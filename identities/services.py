@@ -49,7 +49,7 @@ class IdentityDraft:
 
 def get_identity(identity_id: UUID | str) -> Identity:
     try:
-        return Identity.objects.get(id=identity_id)
+        return Identity.objects.get(id=UUID(str(identity_id)))
     except (Identity.DoesNotExist, ValueError) as error:
         raise NotFound("Unable to locate the resource") from error
 

@@ -126,7 +126,7 @@ class Config:
 
 
 def load_config(path: str | None, env: Mapping[str, str], *, dev: bool = False) -> Config:
-    """Read, merge, validate and type the configuration. Pure apart from reading `path`."""
+    """Read, merge, validate and type the configuration. No global state: `env` is passed in."""
     tree = _merge(_schema_defaults(), _PRODUCT_DEFAULTS)
     tree = _merge(tree, _read_file(path) if path else _NO_FILE_DEFAULTS)
     _apply_env(tree, env)
@@ -198,7 +198,7 @@ def _format_checker() -> FormatChecker:
 
     @checker.checks("uri-reference", raises=ValueError)
     def is_uri_reference(value: object) -> bool:
-        return not isinstance(value, str) or urlsplit(value) is not None
+        return not isinstance(value, str) or urlsplit(value) is not None  # raises on e.g. "http://[::1"
 
     return checker
 
@@ -335,8 +335,9 @@ def _substitute(parts: tuple[str, ...], indices: list[int]) -> list[str | int]:
     return [next(remaining) if part == "#" else part for part in parts]
 
 
-_TRUE = frozenset({"1", "t", "T", "true", "TRUE", "True"})  # Go's strconv.ParseBool
-_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
+# The spellings Go's strconv.ParseBool accepts.
+_BOOLEANS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
+             **dict.fromkeys(("0", "f", "F", "false", "FALSE", "False"), False)}
 
 
 def _cast(value: str, key: _KeyPath, dotted: str, name: str) -> Any:
@@ -349,14 +350,15 @@ def _cast(value: str, key: _KeyPath, dotted: str, name: str) -> Any:
 
 
 def _cast_scalar(value: str, kind: str) -> Any:
-    if kind == "integer":
-        return int(value)
-    if kind == "number":
-        return float(value)
+    if kind in ("integer", "number"):
+        try:
+            return int(value) if kind == "integer" else float(value)
+        except ValueError:
+            raise ValueError(f"not {'an integer' if kind == 'integer' else 'a number'}") from None
     if kind == "boolean":
-        if value not in _TRUE | _FALSE:
+        if value not in _BOOLEANS:
             raise ValueError("not a boolean (use true or false)")
-        return value in _TRUE
+        return _BOOLEANS[value]
     if kind == "json":
         try:
             return json.loads(value)
@@ -401,13 +403,20 @@ def _offending_names(error: ValidationError) -> list[str]:
     if error.validator == "required":
         return [name for name in error.validator_value if name not in error.instance]
     known, patterns = error.schema.get("properties", {}), error.schema.get("patternProperties", {})
-    return [str(k) for k in error.instance if k not in known and not any(re.search(p, str(k)) for p in patterns)]
+    return [
+        str(name) for name in error.instance
+        if name not in known and not any(re.search(pattern, str(name)) for pattern in patterns)
+    ]
 
 
 def _error_reason(error: ValidationError, key: str) -> str:
-    if error.validator == "required" or not _is_sensitive(key):
+    """jsonschema's message, unless it would print a secret or a whole subtree (which may hold one)."""
+    names_only = error.validator in ("required", "additionalProperties")
+    if names_only or not (_is_sensitive(key) or isinstance(error.instance, (Mapping, list))):
         return error.message
-    return f"the value does not satisfy {error.validator} {error.validator_value!r}"
+    rule = error.validator_value
+    shown = f" ({rule!r})" if isinstance(rule, (str, int, float)) else ""
+    return f"the value breaks the schema's {error.validator} rule{shown}"
 
 
 def _is_sensitive(key: str) -> bool:
@@ -417,10 +426,10 @@ def _is_sensitive(key: str) -> bool:
 
 
 def _check_default_schema_id(tree: Mapping[str, Any]) -> None:
-    identity = tree["identity"]
-    ids = [schema["id"] for schema in identity["schemas"]]
-    if identity["default_schema_id"] not in ids:
-        reason = f"{identity['default_schema_id']!r} is not the id of any identity.schemas entry ({', '.join(ids)})"
+    default_id = tree["identity"]["default_schema_id"]
+    ids = [schema["id"] for schema in tree["identity"]["schemas"]]
+    if default_id not in ids:
+        reason = f"{default_id!r} is not the id of any identity.schemas entry ({', '.join(ids)})"
         raise ConfigError("identity.default_schema_id", reason)
 
 
@@ -431,6 +440,7 @@ def _build(tree: dict[str, Any]) -> Config:
     dev = bool(tree.get("dev", False))
     secrets_config, generated = _secrets(tree)
     identity = tree["identity"]
+    schemas = identity["schemas"]
     return Config(
         tree=_freeze(tree),
         dev=dev,
@@ -438,7 +448,7 @@ def _build(tree: dict[str, Any]) -> Config:
         public=_serve(tree["serve"]["public"], dev),
         admin=_serve(tree["serve"]["admin"], dev),
         default_schema_id=identity["default_schema_id"],
-        schemas=tuple(SchemaRef(s["id"], s["url"], s.get("selfservice_selectable", False)) for s in identity["schemas"]),
+        schemas=tuple(SchemaRef(s["id"], s["url"], s.get("selfservice_selectable", False)) for s in schemas),
         hashers=_hashers(tree["hashers"], dev),
         # Each falls back to the other, so neither is ever empty (Kratos: cookie falls back to default).
         secrets_default=secrets_config["default"] or secrets_config["cookie"],
@@ -542,5 +552,6 @@ def parse_duration(value: str) -> timedelta:
         return timedelta(0)
     if not _DURATION.fullmatch(value):
         raise ValueError(f"invalid duration {value!r}: expected a Go duration such as 1h30m, 15m or 500ms")
-    total = sum(Fraction(number) * _DURATION_UNITS_US[unit] for number, unit in re.findall(_DURATION_PART, value))
+    parts = re.findall(_DURATION_PART, value)
+    total = sum(Fraction(number) * _DURATION_UNITS_US[unit] for number, unit in parts)
     return timedelta(microseconds=int(-total if value.startswith("-") else total))

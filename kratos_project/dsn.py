@@ -43,7 +43,8 @@ def database_settings(dsn: str) -> dict[str, Any]:
         return _mysql(dsn)
     if scheme in ("cockroach", "cockroachdb", "crdb"):
         raise ConfigError("dsn", "CockroachDB is not supported: use PostgreSQL, MySQL/MariaDB or SQLite")
-    raise ConfigError("dsn", f"unsupported database {scheme!r}: use memory, sqlite://, postgres:// or mysql://")
+    reason = f"unsupported database {scheme!r}: use memory, sqlite://, postgres:// or mysql://"
+    raise ConfigError("dsn", reason)
 
 
 def _sqlite(dsn: str) -> dict[str, Any]:
@@ -125,6 +126,7 @@ def _mysql_address(address: str, options: dict[str, Any]) -> dict[str, str]:
 def _mysql_tls(query: dict[str, list[str]]) -> dict[str, str]:
     tls = query.get("tls", ["false"])[-1]
     if tls not in _MYSQL_TLS:
-        raise ConfigError("dsn", f"MySQL tls={tls!r} is not supported: use true, skip-verify, preferred or false")
+        reason = f"MySQL tls={tls!r} is not supported: use true, skip-verify, preferred or false"
+        raise ConfigError("dsn", reason)
     mode = _MYSQL_TLS[tls]
     return {"ssl_mode": mode} if mode else {}

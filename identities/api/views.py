@@ -37,8 +37,7 @@ def _declassified(request: Request) -> list[str]:
     return requested
 
 
-def _render(identity: Identity, request: Request, *, credentials: str = "no_config") -> dict[str, Any]:
-    declassify = _declassified(request)
+def _render(identity: Identity, declassify: list[str], *, credentials: str = "no_config") -> dict[str, Any]:
     return identity_json(identity, admin=True, credentials="declassified" if declassify else credentials,
                          declassify=declassify)
 
@@ -79,8 +78,8 @@ def _json_body(request: Request) -> Any:
 class IdentityViewSet(ViewSet):
     def list(self, request: Request) -> Response:
         criteria = _list_filter(request)
-        with_credentials = bool(request.query_params.getlist("include_credential")) or bool(
-            criteria.credentials_identifier or criteria.identifier_similar)
+        declassify = _declassified(request)
+        with_credentials = bool(declassify or criteria.credentials_identifier or criteria.identifier_similar)
         queryset: QuerySet[Identity] = services.identities_matching(criteria).prefetch_related(*_PREFETCH)
         paging = parse_keyset_or_page(request.query_params)
         headers: dict[str, str] = {}
@@ -96,7 +95,7 @@ class IdentityViewSet(ViewSet):
             headers["Link"] = page_link_header(request, page=paging.page, per_page=paging.per_page, total=total)
             headers["X-Total-Count"] = str(total)
         mode = "no_config" if with_credentials else "none"
-        return Response([_render(i, request, credentials=mode) for i in page], headers=headers)
+        return Response([_render(i, declassify, credentials=mode) for i in page], headers=headers)
 
     def create(self, request: Request) -> Response:
         body = CreateIdentityIn(data=request.data)
@@ -107,12 +106,14 @@ class IdentityViewSet(ViewSet):
         return Response(rendered, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(_render(services.get_identity(pk), request))
+        declassify = _declassified(request)
+        return Response(_render(services.get_identity(pk), declassify))
 
     def retrieve_by_external_id(self, request: Request, external_id: str) -> Response:
         if not external_id:
             raise BadRequest("The external ID must not be empty.")
-        return Response(_render(services.get_identity_by_external_id(external_id), request))
+        declassify = _declassified(request)
+        return Response(_render(services.get_identity_by_external_id(external_id), declassify))
 
     def update(self, request: Request, pk: str) -> Response:
         identity = services.get_identity(pk)

@@ -1,0 +1,220 @@
+"""The real server for end-to-end tests: `manage.py serve` (two gunicorn masters) on free ports.
+
+These tests talk to the server only over HTTP, through Ory's own SDK (`ory_kratos_client`) or plain
+`urllib`, so nothing here touches the test process's Django database. The server gets a database
+of its own (a temp SQLite file, or a fresh database on the PostgreSQL/MySQL server named by the
+`DSN` environment variable, as CI runs the suite), with the production settings module.
+Deselect them with `-m "not compat"`.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ory_kratos_client
+import pytest
+import yaml
+
+from kratos_project.dsn import database_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_CONFIG = ROOT / "tests" / "kratos.test.yml"
+READY_TIMEOUT_SECONDS = 30
+STOP_TIMEOUT_SECONDS = 20
+# Process-wide settings the test run sets that must not leak into the server: it runs with the
+# production settings module and reads its database and ports from the config file only.
+_TEST_ONLY_ENV = ("DJANGO_SETTINGS_MODULE", "KRATOS_CONFIG", "KRATOS_DEV", "DSN")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "compat: end-to-end against the real `manage.py serve` (deselect: -m 'not compat')")
+
+
+@dataclass(frozen=True)
+class KratosServer:
+    public_url: str  # no trailing slash: the SDK appends paths that start with "/"
+    admin_url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _with_database_name(dsn: str, name: str) -> str:
+    """Swap the database name, the last path segment of both URL and go-sql-driver DSNs."""
+    base, question, query = dsn.partition("?")
+    return f"{base.rpartition('/')[0]}/{name}{question}{query}"
+
+
+@contextmanager
+def _dedicated_database(tmp: Path) -> Iterator[str]:
+    """A database only this server uses, dropped afterwards; yields its DSN."""
+    dsn = os.environ.get("DSN", "")
+    scheme = dsn.partition("://")[0].lower()
+    if scheme not in ("postgres", "postgresql", "mysql"):
+        yield f"sqlite://{tmp / 'kratos.sqlite3'}?_fk=true"
+        return
+    name = f"kratos_compat_{secrets.token_hex(6)}"
+    server = database_settings(dsn)
+    if scheme == "mysql":
+        run_on_server, create, drop = _mysql_admin, "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", ""
+    else:
+        # FORCE: a server that had to be killed may leave connections behind.
+        run_on_server, create, drop = _postgres_admin, "", "WITH (FORCE)"
+    run_on_server(server, f"CREATE DATABASE {name} {create}")
+    try:
+        yield _with_database_name(dsn, name)
+    finally:
+        run_on_server(server, f"DROP DATABASE IF EXISTS {name} {drop}")
+
+
+def _postgres_admin(settings: dict[str, Any], statement: str) -> None:
+    import psycopg
+
+    # CREATE/DROP DATABASE cannot run in a transaction, and not while connected to that database.
+    with psycopg.connect(dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
+                         host=settings["HOST"] or None, port=settings["PORT"] or None,
+                         autocommit=True, **settings["OPTIONS"]) as connection:
+        connection.execute(statement)
+
+
+def _mysql_admin(settings: dict[str, Any], statement: str) -> None:
+    import MySQLdb
+
+    connection_args: dict[str, Any] = {"user": settings["USER"], "password": settings["PASSWORD"]}
+    if settings["HOST"]:
+        connection_args["host"] = settings["HOST"]
+    if settings["PORT"]:
+        connection_args["port"] = int(settings["PORT"])
+    if socket_path := settings["OPTIONS"].get("unix_socket"):
+        connection_args["unix_socket"] = socket_path
+    connection = MySQLdb.connect(**connection_args)
+    try:
+        connection.cursor().execute(statement)
+    finally:
+        connection.close()
+
+
+def _write_config(path: Path, dsn: str, public_port: int, admin_port: int) -> None:
+    config = yaml.safe_load(TEST_CONFIG.read_text(encoding="utf-8"))
+    config["dsn"] = dsn
+    config["serve"] = {
+        "public": {"port": public_port, "base_url": f"http://127.0.0.1:{public_port}/"},
+        "admin": {"port": admin_port, "base_url": f"http://127.0.0.1:{admin_port}/"},
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+def _server_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in _TEST_ONLY_ENV}
+    env["DJANGO_SETTINGS_MODULE"] = "kratos_project.settings"
+    return env
+
+
+def _manage(*args: str, log: Path) -> None:
+    with log.open("ab") as output:
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=_server_env(),
+                                stdout=output, stderr=subprocess.STDOUT, timeout=300)
+    assert result.returncode == 0, f"manage.py {args[0]} failed:\n{log.read_text(errors='replace')}"
+
+
+def _answers_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], server: KratosServer, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    pending = [server.public_url, server.admin_url]
+    while pending and time.monotonic() < deadline and process.poll() is None:
+        pending = [url for url in pending if not _answers_ready(url)]
+        if pending:
+            time.sleep(0.2)
+    if pending:
+        _terminate(process)
+        pytest.fail(f"{pending} not ready within {READY_TIMEOUT_SECONDS}s "
+                    f"(exit code {process.returncode}):\n{log.read_text(errors='replace')}")
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> bool:
+    """SIGTERM, as an orchestrator stops a container; True if serve exited within the timeout."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        return True
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the session we started: serve and its gunicorns
+        process.wait()
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
+    """Serve must stop both listeners and exit 0 on SIGTERM: a clean shutdown, not a crash."""
+    if not _terminate(process):
+        pytest.fail(f"serve did not stop within {STOP_TIMEOUT_SECONDS}s of SIGTERM:\n{log.read_text(errors='replace')}")
+    assert process.returncode == 0, f"serve exited with {process.returncode}:\n{log.read_text(errors='replace')}"
+
+
+@pytest.fixture(scope="session")
+def kratos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KratosServer]:
+    tmp = tmp_path_factory.mktemp("kratos-server")
+    log, config = tmp / "server.log", tmp / "kratos.yml"
+    public_port, admin_port = _free_port(), _free_port()
+    server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}")
+    with _dedicated_database(tmp) as dsn:
+        _write_config(config, dsn, public_port, admin_port)
+        _manage("migrate", "--noinput", "--config", str(config), log=log)
+        with log.open("ab") as output:
+            # A session of its own so a hung server can be killed with its gunicorn children.
+            process = subprocess.Popen([sys.executable, "manage.py", "serve", "--config", str(config)],
+                                       cwd=ROOT, env=_server_env(), stdout=output, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        _wait_until_ready(process, server, log)
+        try:
+            yield server
+        finally:
+            _stop(process, log)
+
+
+@pytest.fixture
+def admin_client(kratos_server: KratosServer) -> Iterator[ory_kratos_client.ApiClient]:
+    with ory_kratos_client.ApiClient(ory_kratos_client.Configuration(host=kratos_server.admin_url)) as client:
+        yield client
+
+
+@pytest.fixture
+def public_client(kratos_server: KratosServer) -> Iterator[ory_kratos_client.ApiClient]:
+    with ory_kratos_client.ApiClient(ory_kratos_client.Configuration(host=kratos_server.public_url)) as client:
+        yield client
+
+
+@pytest.fixture
+def identity_api(admin_client: ory_kratos_client.ApiClient) -> ory_kratos_client.IdentityApi:
+    return ory_kratos_client.IdentityApi(admin_client)
+
+
+@pytest.fixture
+def unique_email() -> Callable[..., str]:
+    """The server's database lives for the whole session, so each test needs identifiers of its own."""
+
+    def make(label: str = "user") -> str:
+        return f"{label}-{secrets.token_hex(4)}@example.org"
+
+    return make
