@@ -168,7 +168,13 @@ def get_schema(schema_id: str) -> IdentitySchema:
     ref = get_config().schema(schema_id)
     if ref is None:
         raise BadRequest(f"Identity schema `{schema_id}` does not exist.")
-    return IdentitySchema(id=ref.id, url=ref.url, document=_load_document(ref.url))
+    return _compiled(ref.id, ref.url)
+
+
+@functools.cache
+def _compiled(schema_id: str, url: str) -> IdentitySchema:
+    """One compiled validator per schema for the life of the process (compiling is the slow part)."""
+    return IdentitySchema(id=schema_id, url=url, document=_load_document(url))
 
 
 def schema_by_public_id(public_id: str) -> IdentitySchema:

@@ -26,7 +26,8 @@ from identities.models import (
 from identities.schemas import TraitExtensions, get_schema, normalize_address
 from kratos_project import clock
 from kratos_project.config import get_config
-from kratos_project.errors import BadRequest, Conflict, NotFound
+from kratos_project.errors import BadRequest, Conflict, KratosError, NotFound
+from kratos_project.tenancy import current_nid
 
 CONFLICT_REASON = "This identity conflicts with another identity that already exists."
 
@@ -62,11 +63,13 @@ def get_identity_by_external_id(external_id: str) -> Identity:
 
 
 def create_identity(draft: IdentityDraft) -> Identity:
-    schema_id = draft.schema_id or get_config().default_schema_id
-    identity = Identity(schema_id=schema_id, state=draft.state or IdentityState.ACTIVE, state_changed_at=clock.now(),
-                        organization_id=draft.organization_id)
-    _assign(identity, draft)
-    return _write(identity, draft, creating=True)
+    identity, rows = _plan_creation(draft)
+    try:
+        with transaction.atomic():
+            rows.insert()
+    except IntegrityError as error:
+        raise Conflict(CONFLICT_REASON) from error
+    return identity
 
 
 def update_identity(identity: Identity, draft: IdentityDraft) -> Identity:
@@ -77,7 +80,7 @@ def update_identity(identity: Identity, draft: IdentityDraft) -> Identity:
         identity.state = draft.state
         identity.state_changed_at = clock.now()
     _assign(identity, draft)
-    return _write(identity, draft, creating=False)
+    return _write(identity, draft)
 
 
 def set_identity_state(identity: Identity, state: str) -> Identity:
@@ -104,31 +107,82 @@ def _assign(identity: Identity, draft: IdentityDraft) -> None:
     identity.external_id = draft.external_id
 
 
-def _write(identity: Identity, draft: IdentityDraft, *, creating: bool) -> Identity:
+@dataclass
+class _NewRows:
+    """Rows that one or many creations add, inserted with one bulk INSERT per table, parents first."""
+
+    identities: list[Identity] = field(default_factory=list)
+    credentials: list[IdentityCredential] = field(default_factory=list)
+    identifiers: list[CredentialIdentifier] = field(default_factory=list)
+    verifiable: list[VerifiableAddress] = field(default_factory=list)
+    recovery: list[RecoveryAddress] = field(default_factory=list)
+
+    def extend(self, other: _NewRows) -> None:
+        for name in ("identities", "credentials", "identifiers", "verifiable", "recovery"):
+            getattr(self, name).extend(getattr(other, name))
+
+    def insert(self) -> None:
+        for rows in (self.identities, self.credentials, self.identifiers, self.verifiable, self.recovery):
+            if rows:
+                type(rows[0]).objects.bulk_create(rows)
+
+
+def _plan_creation(draft: IdentityDraft) -> tuple[Identity, _NewRows]:
+    """Validate a new identity and build (without saving) every row it needs."""
+    identity = Identity(
+        schema_id=draft.schema_id or get_config().default_schema_id, state=draft.state or IdentityState.ACTIVE,
+        state_changed_at=clock.now(), organization_id=draft.organization_id, nid_id=current_nid(),
+    )
+    _assign(identity, draft)
+    extensions = get_schema(identity.schema_id).validate(identity.traits)
+    rows = _NewRows(identities=[identity])
+    for credential_type, (config, identifiers) in _wanted_credentials(extensions, draft.credentials, {}).items():
+        credential = IdentityCredential(identity=identity, type=credential_type, config=config, nid_id=identity.nid_id,
+                                        version=creds.VERSIONS.get(credential_type, 0))
+        rows.credentials.append(credential)
+        rows.identifiers += [CredentialIdentifier(credential=credential, type=credential_type, identifier=value,
+                                                  nid_id=identity.nid_id) for value in identifiers]
+    given = _imported_addresses(draft.verifiable_addresses)
+    for via, value in dict.fromkeys(extensions.verifiable):
+        address = VerifiableAddress(identity=identity, via=via, value=value, nid_id=identity.nid_id)
+        if (via, value) in given:
+            _apply_imported_status(address, given[(via, value)])
+        rows.verifiable.append(address)
+    rows.recovery = [RecoveryAddress(identity=identity, via=via, value=value, nid_id=identity.nid_id)
+                     for via, value in dict.fromkeys(extensions.recovery)]
+    return identity, rows
+
+
+def _write(identity: Identity, draft: IdentityDraft) -> Identity:
     extensions = get_schema(identity.schema_id).validate(identity.traits)
     try:
         with transaction.atomic():
-            identity.save(force_insert=creating)
-            _sync_credentials(identity, extensions, draft.credentials, creating=creating)
-            _sync_verifiable_addresses(identity, extensions, draft.verifiable_addresses, creating=creating)
-            _sync_recovery_addresses(identity, extensions, creating=creating)
+            identity.save()
+            stored = {c.type: c for c in identity.credentials.all()}
+            for credential_type, (config, identifiers) in _wanted_credentials(extensions, draft.credentials, stored).items():
+                _put_credential(identity, stored.get(credential_type), credential_type, config, identifiers)
+            _sync_verifiable_addresses(identity, extensions, draft.verifiable_addresses)
+            _sync_recovery_addresses(identity, extensions)
     except IntegrityError as error:
         raise Conflict(CONFLICT_REASON) from error
     return identity
 
 
-def _sync_credentials(identity: Identity, extensions: TraitExtensions, imported: Mapping[str, Any], *,
-                      creating: bool) -> None:
-    unknown = set(imported) - set(creds.IMPORTABLE_TYPES)
-    if unknown:
+def _wanted_credentials(
+    extensions: TraitExtensions, imported: Mapping[str, Any], stored: Mapping[str, IdentityCredential],
+) -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """Each credential type the identity should have: its config and identifiers.
+
+    As Kratos, a trait marked as an identifier creates its credential even without a secret, so a
+    password can be set later; imported passwords and provider links come from the body.
+    """
+    if unknown := set(imported) - set(creds.IMPORTABLE_TYPES):
         raise BadRequest(f"json: unknown field \"credentials.{sorted(unknown)[0]}\"")
-    stored = {} if creating else {c.type: c for c in identity.credentials.all()}
     wanted: dict[str, tuple[dict[str, Any], list[str]]] = {}
     for credential_type in ("password", "webauthn"):
         existing = stored.get(credential_type)
         if credential_type in extensions.identifiers or existing is not None:
-            config = existing.config if existing else {}
-            wanted[credential_type] = (config, extensions.identifiers.get(credential_type, []))
+            wanted[credential_type] = (existing.config if existing else {}, extensions.identifiers.get(credential_type, []))
     if "code" in extensions.identifiers or "code" in stored:
         addresses = sorted(extensions.code_addresses, key=lambda a: (a["address"], a["channel"]))
         wanted["code"] = ({"addresses": addresses}, extensions.identifiers.get("code", []))
@@ -139,8 +193,7 @@ def _sync_credentials(identity: Identity, extensions: TraitExtensions, imported:
             existing = stored.get(provider_type)
             config = creds.provider_config(link, existing.config if existing else None)
             wanted[provider_type] = (config, creds.provider_identifiers(config))
-    for credential_type, (config, identifiers) in wanted.items():
-        _put_credential(identity, stored.get(credential_type), credential_type, config, identifiers)
+    return wanted
 
 
 def _put_credential(
@@ -163,12 +216,16 @@ def _put_credential(
     )
 
 
+def _imported_addresses(imported: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    return {(a.get("via", "email"), normalize_address(a.get("via", "email"), str(a.get("value", "")))): a
+            for a in imported}
+
+
 def _sync_verifiable_addresses(identity: Identity, extensions: TraitExtensions,
-                               imported: Iterable[Mapping[str, Any]], *, creating: bool) -> None:
+                               imported: Iterable[Mapping[str, Any]]) -> None:
     """Addresses follow the traits; an imported or stored address for the same value keeps its status."""
-    existing = {} if creating else {(a.via, a.value): a for a in identity.verifiable_addresses.all()}
-    given = {(a.get("via", "email"), normalize_address(a.get("via", "email"), str(a.get("value", "")))): a
-             for a in imported}
+    existing = {(a.via, a.value): a for a in identity.verifiable_addresses.all()}
+    given = _imported_addresses(imported)
     wanted = list(dict.fromkeys(extensions.verifiable))
     for via, value in wanted:
         address = existing.get((via, value)) or VerifiableAddress(identity=identity, via=via, value=value,
@@ -189,8 +246,8 @@ def _apply_imported_status(address: VerifiableAddress, imported: Mapping[str, An
     address.verified_at = imported.get("verified_at") or (clock.now() if address.verified else None)
 
 
-def _sync_recovery_addresses(identity: Identity, extensions: TraitExtensions, *, creating: bool) -> None:
-    existing = {} if creating else {(a.via, a.value): a for a in identity.recovery_addresses.all()}
+def _sync_recovery_addresses(identity: Identity, extensions: TraitExtensions) -> None:
+    existing = {(a.via, a.value): a for a in identity.recovery_addresses.all()}
     wanted = list(dict.fromkeys(extensions.recovery))
     RecoveryAddress.objects.bulk_create(
         RecoveryAddress(identity=identity, via=via, value=value, nid_id=identity.nid_id)
@@ -286,21 +343,36 @@ class BatchResult:
 
 
 def create_identities(items: Iterable[tuple[UUID | None, Any]], build: Any) -> list[BatchResult]:
-    """Create many identities in one transaction; each item succeeds or fails on its own.
+    """Create many identities; each item succeeds or fails on its own, none is half-written.
 
     `build` turns a raw create body into an `IdentityDraft` (raising a KratosError when it is
-    malformed). Each item runs in a savepoint, so a conflict rolls back that item alone.
+    malformed). The valid items are inserted with one bulk INSERT per table; only when that hits a
+    uniqueness conflict are they retried one by one, each in its own savepoint, to find the culprits.
     """
-    from kratos_project.errors import KratosError
-
     results: list[BatchResult] = []
+    planned: list[tuple[int, _NewRows]] = []
+    for patch_id, body in items:
+        try:
+            identity, rows = _plan_creation(build(body))
+        except KratosError as error:
+            results.append(BatchResult(patch_id, error=error))
+            continue
+        planned.append((len(results), rows))
+        results.append(BatchResult(patch_id, identity=identity))
     with transaction.atomic():
-        for patch_id, body in items:
-            try:
-                with transaction.atomic():
-                    results.append(BatchResult(patch_id, identity=create_identity(build(body))))
-            except KratosError as error:
-                results.append(BatchResult(patch_id, error=error))
+        try:
+            with transaction.atomic():
+                merged = _NewRows()
+                for _, rows in planned:
+                    merged.extend(rows)
+                merged.insert()
+        except IntegrityError:
+            for index, rows in planned:
+                try:
+                    with transaction.atomic():
+                        rows.insert()
+                except IntegrityError:
+                    results[index] = BatchResult(results[index].patch_id, error=Conflict(CONFLICT_REASON))
     return results
 
 

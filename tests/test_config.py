@@ -15,7 +15,13 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from kratos_project.config import DEFAULT_IDENTITY_SCHEMA_PATH, ConfigError, get_config, load_config, parse_duration
+from kratos_project.config import (
+    DEFAULT_IDENTITY_SCHEMA_PATH,
+    ConfigError,
+    get_config,
+    load_config,
+    parse_duration,
+)
 from kratos_project.dsn import database_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,7 +94,8 @@ def test_sqlite_dsn_without_a_file_is_rejected() -> None:
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
 def test_postgres_dsn_keeps_sslmode_and_drops_pool_parameters(scheme: str) -> None:
-    dsn = f"{scheme}://kra%40tos:p%40ss%2Fw0rd@db.internal:5433/kratos?sslmode=disable&max_conns=20&max_idle_conns=4&max_conn_lifetime=1h"
+    pool = "max_conns=20&max_idle_conns=4&max_conn_lifetime=1h"
+    dsn = f"{scheme}://kra%40tos:p%40ss%2Fw0rd@db.internal:5433/kratos?sslmode=disable&{pool}"
 
     assert database_settings(dsn) == {
         "ENGINE": "django.db.backends.postgresql",
@@ -156,7 +163,7 @@ def test_mysql_custom_tls_config_is_rejected_rather_than_dropped() -> None:
     assert caught.value.key == "dsn"
 
 
-@pytest.mark.parametrize("dsn", ["cockroach://root@crdb:26257/kratos?sslmode=disable", "cockroachdb://root@crdb/kratos"])
+@pytest.mark.parametrize("dsn", ["cockroach://root@crdb:26257/kratos?sslmode=disable", "cockroachdb://crdb/kratos"])
 def test_cockroach_dsn_is_rejected(dsn: str) -> None:
     with pytest.raises(ConfigError) as caught:
         database_settings(dsn)
@@ -175,7 +182,7 @@ def test_unknown_dsn_is_rejected_naming_the_key(dsn: str) -> None:
 # --- loading without a file --------------------------------------------------------------------
 
 
-def test_no_config_file_gives_defaults_bundled_schema_and_a_generated_secret(caplog: pytest.LogCaptureFixture) -> None:
+def test_no_config_file_gives_defaults_bundled_schema_and_a_generated_secret(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="kratos.config"):
         config = load_config(None, {})
 
@@ -219,7 +226,8 @@ def test_serve_defaults_in_dev_use_http_on_loopback() -> None:
     config = load_config(None, {}, dev=True)
 
     assert config.dev is True and config.get("dev") is True
-    assert (config.public.host, config.public.port, config.public.base_url) == ("0.0.0.0", 4433, "http://127.0.0.1:4433/")
+    assert (config.public.host, config.public.port) == ("0.0.0.0", 4433)
+    assert config.public.base_url == "http://127.0.0.1:4433/"
     assert (config.admin.port, config.admin.base_url) == (4434, "http://127.0.0.1:4434/")
 
 
@@ -269,7 +277,8 @@ def test_bcrypt_cost_below_12_only_applies_in_dev() -> None:
 def test_shipped_examples_validate_against_kratos_schema(path: Path) -> None:
     schema = json.loads((SHARED / "config.schema.json").read_text())
     registry = Registry().with_resource("ory://tracing-config", DRAFT7.create_resource({"type": "object"}))
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft7Validator(schema, registry=registry).iter_errors(yaml.safe_load(path.read_text()))]
+    validator = Draft7Validator(schema, registry=registry)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
 
     assert errors == []
     config = load_config(str(path), {})
@@ -287,11 +296,14 @@ def test_bundled_schema_copy_is_kratos_schema() -> None:
     assert json.loads(ours.read_text()) == json.loads((SHARED / "config.schema.json").read_text())
 
 
-@pytest.mark.parametrize("path", [DEFAULT_IDENTITY_SCHEMA_PATH, REPO / "examples" / "identity.schema.json"], ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", [DEFAULT_IDENTITY_SCHEMA_PATH, REPO / "examples" / "identity.schema.json"], ids=lambda p: p.parent.name
+)
 def test_identity_schemas_satisfy_kratos_meta_schema(path: Path) -> None:
     meta = json.loads((SHARED / "identity_meta.schema.json").read_text())
     extension = json.loads((SHARED / "identity_extension.schema.json").read_text())
-    registry = Registry().with_resource("ory://identity-extension", DRAFT7.create_resource(extension))  # jsonschema adds the draft-07 meta-schema
+    # jsonschema itself supplies the draft-07 meta-schema the meta-schema refers to.
+    registry = Registry().with_resource("ory://identity-extension", DRAFT7.create_resource(extension))
 
     Draft7Validator(meta, registry=registry).validate(json.loads(path.read_text()))
 
@@ -317,7 +329,7 @@ def test_dev_key_in_file_enables_dev(write_config) -> None:
     assert load_config(write_config({"dev": True}), {}).dev is True
 
 
-@pytest.mark.parametrize(("memory", "kib"), [("64MB", 65536), ("1GB", 1048576), ("512KB", 512), ("2097152B", 2048)])
+@pytest.mark.parametrize(("memory", "kib"), [("64MB", 65536), ("1GB", 1 << 20), ("512KB", 512), ("2097152B", 2048)])
 def test_argon2_memory_is_parsed_to_kib(write_config, memory: str, kib: int) -> None:
     path = write_config({"hashers": {"argon2": {"memory": memory, "parallelism": 3, "iterations": 2}}})
 
@@ -339,7 +351,10 @@ def test_cookie_secrets_also_serve_as_default_secrets(write_config) -> None:
 
 
 def test_schema_lookup_and_selectable_flag(write_config) -> None:
-    schemas = [{"id": "default", "url": "file:///a.json"}, {"id": "staff", "url": "https://x.example/s.json", "selfservice_selectable": True}]
+    schemas = [
+        {"id": "default", "url": "file:///a.json"},
+        {"id": "staff", "url": "https://x.example/s.json", "selfservice_selectable": True},
+    ]
     config = load_config(write_config({"identity": {"schemas": schemas}}), {})
 
     assert config.schema("staff").selfservice_selectable is True
@@ -385,7 +400,9 @@ def test_bad_value_in_a_list_names_the_index(write_config) -> None:
 
 
 def test_file_without_required_keys_fails_as_in_kratos(write_config) -> None:
-    error = config_error(write_config({"identity": {"schemas": [{"id": "default", "url": "file:///x.json"}]}}, base=False))
+    identity = {"schemas": [{"id": "default", "url": "file:///x.json"}]}
+
+    error = config_error(write_config({"identity": identity}, base=False))
 
     assert error.key in {"dsn", "selfservice", "selfservice.default_browser_return_url"}
     assert "required" in error.reason
@@ -399,7 +416,9 @@ def test_too_short_secret_is_reported_without_its_value(write_config) -> None:
 
 
 def test_default_schema_id_must_name_a_configured_schema(write_config) -> None:
-    error = config_error(write_config({"identity": {"default_schema_id": "customer", "schemas": [{"id": "default", "url": "file:///x.json"}]}}))
+    identity = {"default_schema_id": "customer", "schemas": [{"id": "default", "url": "file:///x.json"}]}
+
+    error = config_error(write_config({"identity": identity}))
 
     assert error.key == "identity.default_schema_id"
     assert "customer" in error.reason
@@ -426,8 +445,8 @@ def test_env_port_is_cast_to_integer(write_config) -> None:
 def test_env_secrets_as_comma_list_or_json(write_config) -> None:
     secrets = ["first-secret-0123456789", "second-secret-0123456789"]
 
-    assert load_config(write_config(), {"SECRETS_COOKIE": ",".join(secrets)}).secrets_cookie == tuple(secrets)
-    assert load_config(write_config(), {"SECRETS_COOKIE": json.dumps(secrets)}).secrets_cookie == tuple(secrets)
+    for value in (",".join(secrets), json.dumps(secrets)):
+        assert load_config(write_config(), {"SECRETS_COOKIE": value}).secrets_cookie == tuple(secrets)
 
 
 def test_env_indexed_secret_replaces_one_element(write_config) -> None:
@@ -441,11 +460,16 @@ def test_env_indexed_secret_replaces_one_element(write_config) -> None:
 def test_env_indexed_secret_applies_after_the_whole_list(write_config) -> None:
     env = {"SECRETS_COOKIE_1": "second-secret-0123456789", "SECRETS_COOKIE": "first-secret-0123456789"}
 
-    assert load_config(write_config(), env).secrets_cookie == ("first-secret-0123456789", "second-secret-0123456789")
+    config = load_config(write_config(), env)
+
+    assert config.secrets_cookie == ("first-secret-0123456789", "second-secret-0123456789")
 
 
 def test_env_identity_schemas_as_json(write_config) -> None:
-    schemas = [{"id": "customer", "url": "file:///etc/kratos/customer.json"}, {"id": "default", "url": "base64://e30"}]
+    schemas = [
+        {"id": "customer", "url": "file:///etc/kratos/customer.json"},
+        {"id": "default", "url": "base64://e30"},
+    ]
     env = {"IDENTITY_SCHEMAS": json.dumps(schemas), "IDENTITY_DEFAULT_SCHEMA_ID": "customer"}
 
     config = load_config(write_config(), env)
@@ -455,9 +479,9 @@ def test_env_identity_schemas_as_json(write_config) -> None:
 
 
 def test_env_indexed_identity_schema_field(write_config) -> None:
-    config = load_config(write_config(), {"IDENTITY_SCHEMAS_0_URL": "https://schemas.example.org/person.json"})
+    url = "https://schemas.example.org/person.json"
 
-    assert config.schema("default").url == "https://schemas.example.org/person.json"
+    assert load_config(write_config(), {"IDENTITY_SCHEMAS_0_URL": url}).schema("default").url == url
 
 
 def test_env_key_with_underscore_in_its_name(write_config) -> None:
@@ -481,7 +505,9 @@ def test_env_deep_keys_are_cast_to_schema_types(write_config) -> None:
 
 
 def test_unknown_env_vars_are_ignored(write_config) -> None:
-    config = load_config(write_config(), {"PATH": "/usr/bin", "HOME": "/root", "SERVE_PUBLIC_PROT": "1", "KRATOS_CONFIG": "x"})
+    env = {"PATH": "/usr/bin", "HOME": "/root", "SERVE_PUBLIC_PROT": "1", "KRATOS_CONFIG": "x"}
+
+    config = load_config(write_config(), env)
 
     assert config.public.port == 4433
 
@@ -507,7 +533,7 @@ def fresh_get_config():
     return get_config.__wrapped__
 
 
-def test_get_config_reads_kratos_config_and_dev_from_the_environment(monkeypatch, write_config, fresh_get_config) -> None:
+def test_get_config_reads_config_file_and_dev_from_environment(monkeypatch, write_config, fresh_get_config) -> None:
     monkeypatch.setenv("KRATOS_CONFIG", write_config())
     monkeypatch.setenv("KRATOS_DEV", "true")
     monkeypatch.setenv("SERVE_ADMIN_PORT", "4544")

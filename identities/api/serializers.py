@@ -9,7 +9,7 @@ from rest_framework import serializers
 from identities.models import Identity
 from identities.schemas import schema_url
 from identities.services import IdentityDraft
-from kratos_project.errors import BadRequest
+from kratos_project.errors import BadRequest, as_kratos_error
 from kratos_project.jsontime import rfc3339
 
 
@@ -94,6 +94,21 @@ class CreateIdentityIn(IdentityBodyIn):
     organization_id = serializers.UUIDField(required=False, allow_null=True, default=None)
     verifiable_addresses = VerifiableAddressIn(many=True, required=False)
     recovery_addresses = RecoveryAddressIn(many=True, required=False)
+
+
+_CREATE_BODY = CreateIdentityIn()
+
+
+def draft_from_create_body(body: Any) -> IdentityDraft:
+    """One `createIdentityBody` → draft, for callers that validate item by item (batch API, import).
+
+    A malformed body raises the same KratosError (400) that `POST /admin/identities` would answer.
+    """
+    try:
+        # One shared instance: building a serializer deep-copies its fields, the slow part of a batch.
+        return IdentityDraft(**_CREATE_BODY.run_validation(body))
+    except serializers.ValidationError as error:
+        raise as_kratos_error(error) from error
 
 
 class UpdateIdentityIn(IdentityBodyIn):

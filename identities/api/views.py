@@ -12,7 +12,13 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from identities import services
-from identities.api.serializers import BatchPatchIn, CreateIdentityIn, UpdateIdentityIn, identity_json
+from identities.api.serializers import (
+    BatchPatchIn,
+    CreateIdentityIn,
+    UpdateIdentityIn,
+    draft_from_create_body,
+    identity_json,
+)
 from identities.credentials import ALL_TYPES
 from identities.models import Identity
 from kratos_project.config import get_config
@@ -134,26 +140,13 @@ class IdentityViewSet(ViewSet):
         body = BatchPatchIn(data=request.data)
         body.is_valid(raise_exception=True)
         items = [(p.get("patch_id"), p["create"]) for p in body.validated_data["identities"]]
-        results = services.create_identities(items, build=_draft_from_body)
+        results = services.create_identities(items, build=draft_from_create_body)
         return Response({"identities": [_batch_result_json(r) for r in results]})
 
     def destroy_credential(self, request: Request, pk: str, credential_type: str) -> Response:
         identity = services.get_identity(pk)
         services.delete_credential(identity, credential_type, request.query_params.get("identifier", ""))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _draft_from_body(body: Any) -> services.IdentityDraft:
-    serializer = CreateIdentityIn(data=body)
-    if not serializer.is_valid():
-        raise as_kratos_error(_validation_error(serializer))
-    return serializer.draft()
-
-
-def _validation_error(serializer: CreateIdentityIn) -> Exception:
-    from rest_framework.exceptions import ValidationError
-
-    return ValidationError(serializer.errors)
 
 
 def _batch_result_json(result: services.BatchResult) -> dict[str, Any]:
