@@ -19,7 +19,7 @@ ensure_venv() {
     key="$( { sha256sum "$ROOT/pyproject.toml"; echo "$spec"; } | sha256sum | cut -c1-16)"
     stamp="$VENV/.installed-$key"
     if [[ ! -e "$stamp" ]]; then
-        echo "installing $spec into .venv" >&2
+        echo "installing .$spec into .venv" >&2
         "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$ROOT$spec"
         touch "$stamp"
     fi

@@ -16,5 +16,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # One file per process so concurrent runs never share (and destroy) each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
     (BASE_DIR / "var").mkdir(exist_ok=True)
+else:
+    # Concurrent runs on one server (developers' parallel sessions) must not share a test database.
+    DATABASES["default"]["TEST"] = {**DATABASES["default"].get("TEST", {}),
+                                    "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # console users only; speed

@@ -181,7 +181,7 @@ def test_identities_of_another_network_are_invisible(console, identity_factory):
         assert Identity.objects.get(id=theirs.id).state == "active"
 
 
-def test_console_requires_a_login(identity_factory):
+def test_console_requires_a_login():
     response = Client(**{SURFACE_KEY: "admin"}).get(CHANGELIST)
 
     assert response.status_code == 302 and response["Location"].startswith("/console/login/")

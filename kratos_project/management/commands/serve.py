@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from kratos_project.config import ServeConfig, get_config
@@ -22,6 +23,7 @@ STOP_TIMEOUT_SECONDS = 20
 def gunicorn_command(surface: str, serve: ServeConfig, *, workers: int, threads: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", f"kratos_project.wsgi_{surface}:application",
+        "--pythonpath", str(settings.BASE_DIR),  # serve works from any working directory
         "--bind", f"{serve.host}:{serve.port}",
         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
         "--name", f"kratos-{surface}", "--access-logfile", "-", "--graceful-timeout", "10",
