@@ -257,10 +257,16 @@ def grow_table(target: int, hashed_password: str) -> None:
         cursor.execute("ANALYZE")
 
 
+def table_size(admin_url: str) -> int:
+    """The identity count, from the legacy pagination's X-Total-Count header."""
+    _, headers, _ = request("GET", f"{admin_url}admin/identities?page=0&per_page=1")
+    return int(headers["X-Total-Count"])
+
+
 def grow(config: Path, target: int, hashed_password: str) -> float:
     started = time.perf_counter()
     code = f"import bench.identities as b; b.grow_table({target}, {hashed_password!r})"
-    manage(config, "shell", "-c", code)
+    manage(config, "shell", "--command", code)  # not -c: manage.py reads -c as --config
     return time.perf_counter() - started
 
 
@@ -284,11 +290,13 @@ def main() -> None:
         write_config(config, dsn, free_port(), admin_port)
         admin_url = f"http://127.0.0.1:{admin_port}/"
         backend = "PostgreSQL" if args.dsn else "SQLite"
-        print(f"backend: {backend}; count {args.count}; large {args.large}")
+        print(f"backend: {backend}; count {args.count}; large {args.large}; {os.cpu_count()} cores; "
+              f"load average {os.getloadavg()[0]:.2f}")
         manage(config, "migrate", "--no-input")
         try:
             with server(config, admin_url, workdir / "server.log"):
                 run_phases(config, admin_url, args.count, args.large, hashed_password)
+            print(f"done; load average {os.getloadavg()[0]:.2f} (other processes on the machine skew the figures)")
         except BaseException:
             print("server log (last lines):", *(workdir / "server.log").read_text().splitlines()[-20:], sep="\n  ")
             raise
@@ -309,6 +317,8 @@ def run_phases(config: Path, admin_url: str, count: int, large: int, hashed_pass
     alive = median_seconds(admin_url + "health/alive", ALIVE_SAMPLES)
     small = median_seconds(page_url, PAGE_SAMPLES)
     seconds = grow(config, large, hashed_password)
+    if (size := table_size(admin_url)) != large:
+        raise SystemExit(f"growing the table left {size} identities, expected {large}")
     print(f"phase 3  grew the table to {large} identities with bulk_create in {seconds:.1f} s")
     big = median_seconds(page_url, PAGE_SAMPLES)
     alive_after = median_seconds(admin_url + "health/alive", ALIVE_SAMPLES)

@@ -26,7 +26,7 @@ from identities.models import (
 from identities.schemas import TraitExtensions, get_schema, normalize_address
 from kratos_project import clock
 from kratos_project.config import get_config
-from kratos_project.errors import BadRequest, Conflict, KratosError, NotFound
+from kratos_project.errors import BadRequest, Conflict, KratosError, NotFound, ResourceNotFound
 from kratos_project.tenancy import current_nid
 
 CONFLICT_REASON = "This identity conflicts with another identity that already exists."
@@ -52,14 +52,14 @@ def get_identity(identity_id: UUID | str) -> Identity:
     try:
         return Identity.objects.get(id=UUID(str(identity_id)))
     except (Identity.DoesNotExist, ValueError) as error:
-        raise NotFound("Unable to locate the resource") from error
+        raise ResourceNotFound() from error
 
 
 def get_identity_by_external_id(external_id: str) -> Identity:
     try:
         return Identity.objects.get(external_id=external_id)
     except Identity.DoesNotExist as error:
-        raise NotFound("Unable to locate the resource") from error
+        raise ResourceNotFound() from error
 
 
 def create_identity(draft: IdentityDraft) -> Identity:

@@ -56,6 +56,13 @@ class NotFound(KratosError):
     message = "The requested resource could not be found"
 
 
+class ResourceNotFound(NotFound):
+    """A row the store does not have. Kratos answers with ory/x `sqlcon.ErrNoRows`, whose text is the
+    `message` itself and which has no `reason`; SDK users match on that message."""
+
+    message = "Unable to locate the resource"
+
+
 class Conflict(KratosError):
     status = HTTPStatus.CONFLICT
     message = "The resource could not be created due to a conflict"

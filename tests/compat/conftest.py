@@ -18,12 +18,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ory_kratos_client
+import psycopg
 import pytest
 import yaml
 
@@ -39,7 +40,7 @@ _TEST_ONLY_ENV = ("DJANGO_SETTINGS_MODULE", "KRATOS_CONFIG", "KRATOS_DEV", "DSN"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "compat: end-to-end against the real `manage.py serve` (deselect: -m 'not compat')")
+    config.addinivalue_line("markers", "compat: end to end against the real `manage.py serve` (-m 'not compat')")
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,13 @@ class KratosServer:
     admin_url: str
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """Ports the kernel considers free; all probes stay bound until the end so they differ."""
+    with ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
 
 
 def _with_database_name(dsn: str, name: str) -> str:
@@ -83,8 +87,6 @@ def _dedicated_database(tmp: Path) -> Iterator[str]:
 
 
 def _postgres_admin(settings: dict[str, Any], statement: str) -> None:
-    import psycopg
-
     # CREATE/DROP DATABASE cannot run in a transaction, and not while connected to that database.
     with psycopg.connect(dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
                          host=settings["HOST"] or None, port=settings["PORT"] or None,
@@ -93,7 +95,7 @@ def _postgres_admin(settings: dict[str, Any], statement: str) -> None:
 
 
 def _mysql_admin(settings: dict[str, Any], statement: str) -> None:
-    import MySQLdb
+    import MySQLdb  # the optional `mysql` extra: only needed when CI points DSN at MariaDB
 
     connection_args: dict[str, Any] = {"user": settings["USER"], "password": settings["PASSWORD"]}
     if settings["HOST"]:
@@ -176,7 +178,7 @@ def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
 def kratos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KratosServer]:
     tmp = tmp_path_factory.mktemp("kratos-server")
     log, config = tmp / "server.log", tmp / "kratos.yml"
-    public_port, admin_port = _free_port(), _free_port()
+    public_port, admin_port = _free_ports(2)
     server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}")
     with _dedicated_database(tmp) as dsn:
         _write_config(config, dsn, public_port, admin_port)

@@ -23,17 +23,19 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+_exact_opener = urllib.request.build_opener(_NoRedirects)
+_following_opener = urllib.request.build_opener()
 
 
-def request(method: str, url: str, body: bytes | None = None,
-            content_type: str = "application/json") -> tuple[int, dict[str, str], Any]:
+def request(method: str, url: str, body: bytes | None = None, *,
+            follow_redirects: bool = False) -> tuple[int, dict[str, str], Any]:
     """(status, headers, decoded JSON body); HTTP errors are answers here, not exceptions."""
     prepared = urllib.request.Request(url, data=body, method=method, headers={"Accept": "application/json"})
     if body is not None:
-        prepared.add_header("Content-Type", content_type)
+        prepared.add_header("Content-Type", "application/json")
+    opener = _following_opener if follow_redirects else _exact_opener
     try:
-        with _opener.open(prepared, timeout=30) as response:
+        with opener.open(prepared, timeout=30) as response:
             status, headers, raw = response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         status, headers, raw = error.code, dict(error.headers), error.read()
@@ -44,6 +46,8 @@ def create_body(email: str) -> bytes:
     return json.dumps({"schema_id": "default", "traits": {"email": email}}).encode()
 
 
+# Kratos v26.2.0 answers these on the public port with a 307 to the admin base URL
+# (identity/handler.go RegisterPublicRoutes); this server does not mount them there at all.
 @pytest.mark.parametrize("path", ["/admin/identities", "/identities", "/admin/identities/by/external/x"])
 def test_admin_paths_are_not_served_on_the_public_port(kratos_server, path):
     status, headers, body = request("GET", kratos_server.public_url + path)
@@ -79,7 +83,8 @@ def test_health_checks_answer_on_both_ports(kratos_server, port, check):
 
 @pytest.mark.parametrize("port", ["public_url", "admin_url"])
 def test_identity_schemas_are_listed_on_both_ports(kratos_server, port):
-    status, _, body = request("GET", getattr(kratos_server, port) + "/schemas")
+    # Kratos's admin port may answer with a 307 to the public one (x/redir); clients follow it.
+    status, _, body = request("GET", getattr(kratos_server, port) + "/schemas", follow_redirects=True)
 
     assert status == 200
     assert [schema["id"] for schema in body] == ["default", "customer", "phone"]

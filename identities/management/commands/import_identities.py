@@ -44,12 +44,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", metavar="FILE|-")
-        parser.add_argument("--batch-size", type=batch_size, default=DEFAULT_BATCH_SIZE,
+        parser.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE,
                             help=f"Identities per transaction (default {DEFAULT_BATCH_SIZE}, at most {MAX_BATCH_SIZE}).")
         add_progress_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        records = parse_records(read_input(options["file"], options.get("stdin") or sys.stdin))
+        records = parse_records(_read_input(options["file"], options.get("stdin") or sys.stdin))
         verbosity = options["verbosity"]
         with bind_network(default_nid()), ProgressBar(self.stderr, len(records), mode=options["progress"],
                                                       unit="identities") as progress:
@@ -76,7 +76,7 @@ class Command(BaseCommand):
         return len(failures)
 
 
-def batch_size(value: str) -> int:
+def _batch_size(value: str) -> int:
     try:
         size = int(value)
     except ValueError:
@@ -86,7 +86,7 @@ def batch_size(value: str) -> int:
     return size
 
 
-def read_input(source: str, stdin: IO[str]) -> str:
+def _read_input(source: str, stdin: IO[str]) -> str:
     try:
         if source == "-":
             return stdin.read().removeprefix("\ufeff")
