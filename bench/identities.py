@@ -80,7 +80,8 @@ def database(dsn: str | None, workdir: Path) -> Iterator[str]:
 
 
 def _psql(dsn: str, sql: str) -> None:
-    subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True)
+    quiet = {**os.environ, "PGOPTIONS": "-c client_min_messages=warning"}  # no "does not exist, skipping"
+    subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, env=quiet)
 
 
 def free_port() -> int:
