@@ -280,6 +280,8 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=100_000, help="table size for the second page measurement")
     parser.add_argument("--dsn", help="PostgreSQL DSN of a database to create and drop (default: temp SQLite)")
     args = parser.parse_args()
+    # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C does, so the server and database are cleaned up.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if not 0 < args.count <= args.large:
         parser.error("need 0 < --count <= --large")
     hashed_password = bcrypt.hashpw(b"bench-password", bcrypt.gensalt(BCRYPT_COST)).decode()
