@@ -15,7 +15,10 @@ def _take_kratos_flags(argv: list[str]) -> list[str]:
     rest: list[str] = []
     args = iter(argv)
     for arg in args:
-        if arg in ("--config", "-c"):
+        # `-c` is only Kratos's short flag before the subcommand: after it, it is the command's own
+        # (e.g. `manage.py shell -c CODE`).
+        before_subcommand = len(rest) < 2
+        if arg == "--config" or (arg == "-c" and before_subcommand):
             os.environ["KRATOS_CONFIG"] = next(args, "")
         elif arg.startswith("--config="):
             os.environ["KRATOS_CONFIG"] = arg.split("=", 1)[1]

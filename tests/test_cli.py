@@ -82,3 +82,13 @@ def test_serve_dev_without_config_runs_on_sqlite_in_the_working_directory(tmp_pa
     assert (tmp_path / "kratos.sqlite3").exists()
     assert "generated" in err.lower() and "secret" in err.lower()
     assert server.returncode == 0, err[-2000:]
+
+
+def test_short_config_flag_only_before_the_subcommand(tmp_path):
+    config = str(ROOT / "tests" / "kratos.test.yml")
+
+    before = _manage("-c", config, "check", cwd=ROOT, env=_env())
+    after = _manage("shell", "-c", "print('shell ran')", cwd=ROOT, env=_env(KRATOS_CONFIG=config))
+
+    assert before.returncode == 0, before.stderr
+    assert after.returncode == 0 and "shell ran" in after.stdout

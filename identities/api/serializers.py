@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from identities.models import Identity
+from identities.models import Identity, related
 from identities.schemas import schema_url
 from identities.services import IdentityDraft
 from kratos_project.errors import BadRequest, as_kratos_error
@@ -149,9 +149,9 @@ def identity_json(
     }
     if identity.state_changed_at:
         body["state_changed_at"] = rfc3339(identity.state_changed_at)
-    if verifiable := [_verifiable_json(a) for a in _ordered(identity.verifiable_addresses.all())]:
+    if verifiable := [_verifiable_json(a) for a in _ordered(related(identity, "verifiable_addresses"))]:
         body["verifiable_addresses"] = verifiable
-    if recovery := [_recovery_json(a) for a in _ordered(identity.recovery_addresses.all())]:
+    if recovery := [_recovery_json(a) for a in _ordered(related(identity, "recovery_addresses"))]:
         body["recovery_addresses"] = recovery
     body["metadata_public"] = identity.metadata_public
     if admin:
@@ -159,7 +159,7 @@ def identity_json(
         if credentials != "none":
             body["credentials"] = {
                 c.type: _credential_json(c, with_config=credentials == "declassified" and c.type in declassify)
-                for c in sorted(identity.credentials.all(), key=lambda c: c.type)
+                for c in sorted(related(identity, "credentials"), key=lambda c: c.type)
             }
     if identity.external_id:
         body["external_id"] = identity.external_id
@@ -195,7 +195,7 @@ def _recovery_json(address: Any) -> dict[str, Any]:
 def _credential_json(credential: Any, *, with_config: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": credential.type,
-        "identifiers": sorted(i.identifier for i in credential.identifiers.all()),
+        "identifiers": sorted(i.identifier for i in related(credential, "identifiers")),
         "version": credential.version,
         "created_at": rfc3339(credential.created_at),
         "updated_at": rfc3339(credential.updated_at),

@@ -20,7 +20,7 @@ from identities.api.serializers import (
     identity_json,
 )
 from identities.credentials import ALL_TYPES
-from identities.models import Identity
+from identities.models import Identity, with_relations
 from kratos_project.config import get_config
 from kratos_project.errors import BadRequest, as_kratos_error
 from kratos_project.pagination import (
@@ -32,7 +32,6 @@ from kratos_project.pagination import (
 
 NIL_UUID = "00000000-0000-0000-0000-000000000000"
 MAX_ID_FILTER = 500
-_PREFETCH = ("verifiable_addresses", "recovery_addresses", "credentials__identifiers")
 
 
 def _declassified(request: Request) -> list[str]:
@@ -86,7 +85,7 @@ class IdentityViewSet(ViewSet):
         criteria = _list_filter(request)
         declassify = _declassified(request)
         with_credentials = bool(declassify or criteria.credentials_identifier or criteria.identifier_similar)
-        queryset: QuerySet[Identity] = services.identities_matching(criteria).prefetch_related(*_PREFETCH)
+        queryset: QuerySet[Identity] = with_relations(services.identities_matching(criteria))
         paging = parse_keyset_or_page(request.query_params)
         headers: dict[str, str] = {}
         if isinstance(paging, KeysetRequest):
