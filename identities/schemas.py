@@ -134,7 +134,9 @@ def _validation_error(errors: list[jsonschema.ValidationError]) -> SchemaValidat
     described = [{"instance_ptr": _pointer(e.absolute_path), "message": e.message} for e in errors]
     first = described[0]
     reason = f'I[{first["instance_ptr"]}] {first["message"]}'
-    return SchemaValidationError(reason, details={"errors": described})
+    error = SchemaValidationError(reason, details={"errors": described})
+    error.violations = errors  # the raw jsonschema errors, for flows that turn them into UI messages
+    return error
 
 
 def _read_url(url: str) -> bytes:

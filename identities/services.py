@@ -76,19 +76,32 @@ def update_identity(identity: Identity, draft: IdentityDraft) -> Identity:
     """PUT semantics: traits, metadata and external_id are replaced; empty schema_id/state are kept."""
     if draft.schema_id:
         identity.schema_id = draft.schema_id
-    if draft.state and draft.state != identity.state:
-        identity.state = draft.state
-        identity.state_changed_at = clock.now()
     _assign(identity, draft)
-    return _write(identity, draft)
+    # One transaction: a conflict on write must not leave the sessions of a deactivation ended.
+    with transaction.atomic():
+        if draft.state and draft.state != identity.state:
+            _change_state(identity, draft.state)
+        return _write(identity, draft)
 
 
 def set_identity_state(identity: Identity, state: str) -> Identity:
     if identity.state != state:
-        identity.state = state
-        identity.state_changed_at = clock.now()
-        identity.save(update_fields=["state", "state_changed_at", "updated_at"])
+        with transaction.atomic():
+            _change_state(identity, state)
+            identity.save(update_fields=["state", "state_changed_at", "updated_at"])
     return identity
+
+
+def _change_state(identity: Identity, state: str) -> None:
+    """The one place a state changes (the caller saves). Deactivating ends the identity's sessions:
+    our product rule, stricter than Kratos, whose sessions only stop validating and come back on
+    reactivation (reference §5.3)."""
+    identity.state = state
+    identity.state_changed_at = clock.now()
+    if state == IdentityState.INACTIVE:
+        from sessions_app.services import revoke_identity_sessions  # sessions_app imports identities
+
+        revoke_identity_sessions(identity)
 
 
 def delete_identity(identity: Identity) -> None:

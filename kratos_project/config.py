@@ -2,8 +2,8 @@
 
 Layers, lowest first, as Kratos's koanf provider stacks them (`oryx/configx/provider.go`):
 
-1. the defaults written in `config.schema.json` (Kratos's schema-defaults provider), with our one
-   product deviation on top (`_PRODUCT_DEFAULTS`);
+1. the defaults written in `config.schema.json` (Kratos's schema-defaults provider), with our
+   product deviations on top (`_PRODUCT_DEFAULTS`);
 2. only when no config file is given: `_NO_FILE_DEFAULTS`, so that `serve --dev` runs with nothing;
 3. the config file (YAML, or JSON, which YAML parses);
 4. environment variables named after key paths (`SERVE_PUBLIC_PORT`, `SECRETS_COOKIE_0`, ...).
@@ -51,7 +51,12 @@ SCHEMA_PATH = _HERE / "config.schema.json"
 DEFAULT_IDENTITY_SCHEMA_PATH = _HERE / "default.schema.json"
 
 # Kratos's schema defaults hashers.algorithm to bcrypt; we default to argon2 on purpose (memory-hard).
-_PRODUCT_DEFAULTS: Mapping[str, Any] = {"hashers": {"algorithm": "argon2"}}
+# Kratos's breached-password check (haveibeenpwned_enabled) defaults to on; here it is off, because
+# its default source is a network API this product must work without (strategies/password/policy.py).
+_PRODUCT_DEFAULTS: Mapping[str, Any] = {
+    "hashers": {"algorithm": "argon2"},
+    "selfservice": {"methods": {"password": {"config": {"haveibeenpwned_enabled": False}}}},
+}
 
 # Kratos requires these keys; without any config file we supply them so a bare `serve --dev` works.
 _NO_FILE_DEFAULTS: Mapping[str, Any] = {

@@ -24,7 +24,12 @@ class KratosError(Exception):
     error_id: ClassVar[str | None] = None  # only ids from shared/kratos/error-ids.json
     message: ClassVar[str] = "An internal server error occurred, please contact the system administrator"
 
-    def __init__(self, reason: str | None = None, details: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, reason: str | None = None, details: Mapping[str, Any] | None = None, *,
+                 message: str | None = None) -> None:
+        if message is not None:
+            # herodot's `WithError(text)`: the text replaces the default message (e.g. "cannot
+            # revoke current session"), often with no reason at all.
+            self.message = message  # type: ignore[misc]
         super().__init__(reason or self.message)
         self.reason = reason
         self.details = dict(details or {})
@@ -49,6 +54,20 @@ class KratosError(Exception):
 class BadRequest(KratosError):
     status = HTTPStatus.BAD_REQUEST
     message = "The request was malformed or contained invalid parameters"
+
+
+class Unauthorized(KratosError):
+    """herodot's ErrUnauthorized; the "no session" 401s of `/sessions*` carry no error id (reference §2.1)."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    message = "The request could not be authorized"
+
+
+class NoSessionFound(Unauthorized):
+    """`GET /sessions/whoami` without a valid session (Kratos `session/error.go` ErrNoSessionFound)."""
+
+    def __init__(self) -> None:
+        super().__init__("No valid session credentials found in the request.")
 
 
 class NotFound(KratosError):
@@ -87,6 +106,7 @@ class SchemaValidationError(BadRequest):
     """Traits (or another document) violate a JSON Schema; `details` lists each violation."""
 
     message = "The request was malformed or contained invalid parameters"
+    violations: list[Any] = []  # noqa: RUF012 (set per instance by the schema validator)
 
 
 def as_kratos_error(exc: BaseException) -> KratosError:

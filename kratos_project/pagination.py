@@ -5,6 +5,9 @@ Keyset pages cost the same at any depth: the token is the last key seen and the 
 """
 from __future__ import annotations
 
+import base64
+import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -87,3 +90,70 @@ def page_link_header(request: HttpRequest, *, page: int, per_page: int, total: i
     last = max((total - 1) // per_page, 0)
     rels = {"first": 0, "next": page + 1 if page < last else None, "prev": page - 1 if page > 0 else None, "last": last}
     return ",".join(_link(request, rel, {"page": p, "per_page": per_page}) for rel, p in rels.items() if p is not None)
+
+
+# --- offset lists (ory/x migrationpagination): GET /sessions, GET /admin/identities/{id}/sessions ---
+
+OFFSET_DEFAULT_SIZE = 250
+OFFSET_MAX_SIZE = 1000
+_GO_INT = re.compile(r"[+-]?\d+")
+
+
+def parse_offset_pagination(query: QueryDict) -> PageRequest:
+    """`page_token`/`page_size` (the token holds an offset) if either is present, else `page`/`per_page`.
+
+    As ory/x, unreadable values fall back to defaults instead of failing: a bad token means offset 0,
+    a bad size the default, a size below 1 is 1 and one above the maximum is the maximum.
+    """
+    if "page_token" in query or "page_size" in query:
+        per_page = _clamped_size(query.get("page_size"))
+        offset = _offset_from_token(query.get("page_token") or "")
+        return PageRequest(page=offset // per_page if offset > 0 else 0, per_page=per_page)
+    return PageRequest(page=max(_go_int(query.get("page")) or 0, 0), per_page=_clamped_size(query.get("per_page")))
+
+
+def _go_int(raw: str | None) -> int | None:
+    return int(raw) if raw is not None and _GO_INT.fullmatch(raw) else None
+
+
+def _clamped_size(raw: str | None) -> int:
+    size = _go_int(raw)
+    return OFFSET_DEFAULT_SIZE if size is None else min(max(size, 1), OFFSET_MAX_SIZE)
+
+
+def encode_offset_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f'{{"offset":"{offset}","v":2}}'.encode()).decode().rstrip("=")
+
+
+def _offset_from_token(token: str) -> int:
+    try:
+        document = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return int(document.get("offset", 0)) if isinstance(document, dict) else 0
+    except (ValueError, TypeError):
+        return 0
+
+
+def offset_link_header(request: HttpRequest, *, page: int, per_page: int, total: int) -> str:
+    """ory/x HeaderWithFormatter with the migration formatter: each link carries both parameter styles.
+
+    Its quirks are kept: the first page has no `first` link, a list that fits one page gets only
+    `first` (sized to the total), and an empty list gets `first`, `next` and a negative `prev`.
+    """
+    offset = page * per_page
+    last = total - per_page if total % per_page == 0 else total // per_page * per_page
+    step = offset // per_page
+
+    def link(rel: str, at: int, size: int = per_page) -> str:
+        params = {"page": at // size, "page_size": size, "page_token": encode_offset_token(at), "per_page": size}
+        return _link(request, rel, params)
+
+    if offset >= last:
+        if total == 0:
+            return ",".join([link("first", 0), link("next", (step + 1) * per_page), link("prev", (step - 1) * per_page)])
+        if total <= per_page:
+            return link("first", 0, size=total)
+        return ",".join([link("first", 0), link("prev", last - per_page)])
+    if offset < per_page:
+        return ",".join([link("next", per_page), link("last", last)])
+    return ",".join([link("first", 0), link("next", (step + 1) * per_page), link("prev", (step - 1) * per_page),
+                     link("last", last)])

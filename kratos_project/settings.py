@@ -1,11 +1,14 @@
 """Django settings, derived from the Kratos configuration (kratos_project.config).
 
-Nothing here reads the environment directly: the typed `Config` is the one source of truth, so a
-Kratos `kratos.yml` (plus Kratos-style environment overrides) is all an operator writes.
+The typed `Config` is the one source of truth, so a Kratos `kratos.yml` (plus Kratos-style
+environment overrides) is all an operator writes; the one exception is BREACHED_PASSWORDS_FILE,
+a setting Kratos has no key for.
 """
 from __future__ import annotations
 
 from pathlib import Path
+
+import environ
 
 from kratos_project.config import get_config
 from kratos_project.dsn import database_settings
@@ -44,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "selfservice.csrf.CookieMiddleware",
     "kratos_project.errors.KratosErrorMiddleware",
 ]
 
@@ -82,6 +86,10 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # which the error handler turns into a 413 envelope.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# A local breached-password list (strategies/password/policy.py) replaces the HIBP range API when
+# set. Kratos's config has no key for one, so this one is ours, read from the environment.
+BREACHED_PASSWORDS_FILE = environ.Env().str("KRATOS_BREACHED_PASSWORDS_FILE", default="")
 
 SESSION_COOKIE_NAME = "kratos_console_session"
 SESSION_COOKIE_SECURE = not KRATOS.dev

@@ -10,6 +10,7 @@ from django.urls import include, path
 from identities.api.schema_views import IdentitySchemaViewSet
 from identities.api.views import IdentityViewSet
 from kratos_project import health
+from sessions_app.api.views import AdminIdentitySessionViewSet, AdminSessionViewSet
 
 handler404 = "kratos_project.errors.page_not_found"
 handler500 = "kratos_project.errors.server_error"
@@ -27,6 +28,10 @@ api = [
         {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})),
     path("identities/<str:pk>/credentials/<str:credential_type>",
          IdentityViewSet.as_view({"delete": "destroy_credential"})),
+    path("sessions", AdminSessionViewSet.as_view({"get": "list", "delete": "redirect_to_public"})),
+    path("sessions/<str:pk>", AdminSessionViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
+    path("sessions/<str:pk>/extend", AdminSessionViewSet.as_view({"patch": "extend"})),
+    path("identities/<str:pk>/sessions", AdminIdentitySessionViewSet.as_view({"get": "list", "delete": "destroy"})),
 ]
 
 urlpatterns = [

@@ -3,6 +3,8 @@ from django.urls import path
 
 from identities.api.schema_views import IdentitySchemaViewSet
 from kratos_project import health
+from sessions_app.api.views import WHOAMI_METHODS, PublicSessionViewSet
+from selfservice import views as selfservice
 
 handler404 = "kratos_project.errors.page_not_found"
 handler500 = "kratos_project.errors.server_error"
@@ -12,4 +14,22 @@ urlpatterns = [
     path("health/ready", health.ready),
     path("schemas", IdentitySchemaViewSet.as_view({"get": "list"})),
     path("schemas/<str:pk>", IdentitySchemaViewSet.as_view({"get": "retrieve"})),
+    path("sessions/whoami", PublicSessionViewSet.as_view(dict.fromkeys(WHOAMI_METHODS, "whoami"))),
+    path("sessions", PublicSessionViewSet.as_view({"get": "list", "delete": "destroy_others"})),
+    path("sessions/<str:pk>", PublicSessionViewSet.as_view({"delete": "destroy"})),
+    path("admin/identities/<str:pk>/sessions", PublicSessionViewSet.as_view({"delete": "redirect_to_admin"})),
 ]
+
+urlpatterns += [
+    path("self-service/logout/browser", selfservice.logout_browser_url),
+    path("self-service/logout/api", selfservice.logout_native),
+    path("self-service/logout", selfservice.logout),
+    path("self-service/errors", selfservice.flow_error),
+]
+for flow in ("login", "registration"):
+    urlpatterns += [
+        path(f"self-service/{flow}/browser", selfservice.init_browser, {"flow": flow}),
+        path(f"self-service/{flow}/api", selfservice.init_api, {"flow": flow}),
+        path(f"self-service/{flow}/flows", selfservice.get_flow_view, {"flow": flow}),
+        path(f"self-service/{flow}", selfservice.submit, {"flow": flow}),
+    ]

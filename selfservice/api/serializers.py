@@ -1,0 +1,43 @@
+"""Flow JSON as Kratos serialises it (`loginFlow`, `registrationFlow` in the OpenAPI spec)."""
+from __future__ import annotations
+
+from typing import Any
+
+from kratos_project.jsontime import rfc3339
+from selfservice.models import Flow, LoginFlow
+
+
+def flow_json(flow: Flow) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(flow.id),
+        "type": flow.type,
+        "expires_at": rfc3339(flow.expires_at),
+        "issued_at": rfc3339(flow.issued_at),
+        "request_url": flow.request_url,
+    }
+    if flow.return_to:
+        body["return_to"] = flow.return_to
+    if flow.active:
+        body["active"] = flow.active
+    body["ui"] = flow.ui
+    # A Go NullUUID is a struct, which `omitempty` never omits: it is always there, null when unset.
+    body["organization_id"] = str(flow.organization_id) if flow.organization_id else None
+    if flow.transient_payload:
+        body["transient_payload"] = flow.transient_payload
+    if flow.identity_schema:
+        body["identity_schema"] = flow.identity_schema
+    body["state"] = flow.state
+    if isinstance(flow, LoginFlow):
+        body["created_at"] = rfc3339(flow.created_at)
+        body["updated_at"] = rfc3339(flow.updated_at)
+        body["refresh"] = flow.refresh
+        body["requested_aal"] = flow.requested_aal
+    return body
+
+
+def redirect_browser_to(url: str) -> dict[str, str]:
+    return {"action": "redirect_browser_to", "redirect_browser_to": url}
+
+
+def set_ory_session_token(token: str) -> dict[str, str]:
+    return {"action": "set_ory_session_token", "ory_session_token": token}

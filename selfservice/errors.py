@@ -1,0 +1,103 @@
+"""Self-service errors that reach clients as Kratos envelopes (ids from shared/kratos/error-ids.json)."""
+from __future__ import annotations
+
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+
+from kratos_project.errors import BadRequest, KratosError
+from kratos_project.jsontime import rfc3339
+
+
+class FlowExpired(KratosError):
+    """A submit after `expires_at`; Kratos has already created the replacement flow."""
+
+    status = HTTPStatus.GONE
+    error_id = "self_service_flow_expired"
+    message = "self-service flow expired"
+
+    def __init__(self, expired_at: datetime, now: datetime, replacement_id: Any = None,
+                 details: dict[str, Any] | None = None) -> None:
+        since = now - expired_at
+        minutes = since.total_seconds() / 60
+        super().__init__(f"The self-service flow expired {minutes:.2f} minutes ago, initialize a new one.",
+                         details=details)
+        self.expired_at, self.since, self.replacement_id = expired_at, since, replacement_id
+
+    def top_level_fields(self) -> dict[str, Any]:
+        if self.replacement_id is None:
+            return {}
+        return {"use_flow_id": str(self.replacement_id), "expired_at": rfc3339(self.expired_at),
+                "since": int(self.since.total_seconds() * 1_000_000_000)}
+
+
+class SessionAlreadyAvailable(BadRequest):
+    error_id = "session_already_available"
+    message = "you are already logged in"
+
+    def __init__(self) -> None:
+        super().__init__("A valid session was detected and thus login is not possible. "
+                         "Did you forget to set `?refresh=true`?")
+
+
+class RegistrationDisabled(BadRequest):
+    error_id = "self_service_flow_disabled"
+    message = "registration flow disabled"
+
+    def __init__(self) -> None:
+        super().__init__("Registration is not allowed because it was disabled.")
+
+
+class ReturnToForbidden(BadRequest):
+    error_id = "self_service_flow_return_to_forbidden"
+    message = "The request was malformed or contained invalid parameters"
+
+    def __init__(self, return_to: str) -> None:
+        super().__init__(f'Requested return_to URL "{return_to}" is not allowed.')
+
+
+class CSRFViolation(KratosError):
+    status = HTTPStatus.FORBIDDEN
+    error_id = "security_csrf_violation"
+    message = "the request was rejected to protect you from Cross-Site-Request-Forgery"
+
+    def __init__(self, reject_reason: str) -> None:
+        super().__init__(
+            "Please retry the flow and optionally clear your cookies. The request was rejected to protect you "
+            "from Cross-Site-Request-Forgery (CSRF) which could cause account takeover, leaking personal "
+            "information, and other serious security issues.",
+            details={"reject_reason": reject_reason},
+        )
+
+
+class SessionInactive(KratosError):
+    status = HTTPStatus.UNAUTHORIZED
+    error_id = "session_inactive"
+    message = "request does not have a valid authentication session"
+
+    def __init__(self) -> None:
+        super().__init__("No active session was found in this request.")
+
+
+class IdentityDisabled(KratosError):
+    """A correct credential for an inactive identity (Kratos's ErrIdentityDisabled: 401, no id)."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    message = "identity is disabled"
+
+    def __init__(self, identity_id: Any) -> None:
+        super().__init__("This account was disabled.", details={"identity_id": str(identity_id)})
+
+
+class Forbidden(KratosError):
+    status = HTTPStatus.FORBIDDEN
+    message = "The requested action was forbidden"
+
+
+class SessionAAL1Required(KratosError):
+    status = HTTPStatus.UNAUTHORIZED
+    error_id = "session_aal1_required"
+    message = "aal2 and aal3 can only be requested if a session exists already"
+
+    def __init__(self) -> None:
+        super().__init__("You can not requested a higher AAL (AAL2/AAL3) without an active session.")

@@ -1,0 +1,113 @@
+"""What every self-service flow shares: creation, lookup, and the checks before a submission.
+
+A flow kind (`login`, `registration`, …) is described once by a `FlowKind`; the functions here do
+the rest the same way for all of them, as Kratos's flow packages do.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+
+from kratos_project import clock
+from kratos_project.config import get_config, parse_duration
+from kratos_project.errors import BadRequest, NotFound
+from selfservice import csrf
+from selfservice.errors import FlowExpired
+from selfservice.models import Flow, FlowType
+from selfservice.negotiation import request_url
+from selfservice.redirects import secure_return_to
+from selfservice.text import ui_text
+from selfservice.ui import UIContainer
+
+ORIGIN_ON_API_FLOW = (
+    'The HTTP Request Header included the "Origin" key, indicating that this request was made as part of an '
+    "AJAX request in a Browser. The flow however was initiated as an API request. To prevent potential misuse "
+    "and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the "
+    "documentation."
+)
+COOKIE_ON_API_FLOW = ORIGIN_ON_API_FLOW.replace('"Origin" key, indicating that this request was made as part of an '
+                                                "AJAX request in a Browser", '"Cookie" key, indicating that this '
+                                                "request was made by a Browser")
+# Cloudflare sets these on every request through it; Kratos lets them through on api flows.
+_CLOUDFLARE_COOKIE_PREFIXES = ("__cf", "_cf", "cf_")
+
+
+@dataclass(frozen=True)
+class FlowKind:
+    name: str  # "login", "registration": the config key and the URL segment
+    model: type[Flow]
+    expired_message_id: int  # "The <flow> flow expired … minutes ago"
+
+    def ui_url(self) -> str:
+        return str(get_config().get(f"selfservice.flows.{self.name}.ui_url"))
+
+    def init_url(self, flow_type: str) -> str:
+        return f"{get_config().public.base_url}self-service/{self.name}/{flow_type}"
+
+    def action(self, flow_id: UUID) -> str:
+        return f"{get_config().public.base_url}self-service/{self.name}?flow={flow_id}"
+
+    def lifespan(self) -> Any:
+        return parse_duration(str(get_config().get(f"selfservice.flows.{self.name}.lifespan") or "1h"))
+
+
+def create_flow(kind: FlowKind, request: HttpRequest, flow_type: str, build_ui: Callable[[Flow, UIContainer], None],
+                **fields: Any) -> Flow:
+    """A new flow with its UI, saved. `return_to` is allow-listed here, before anything is stored."""
+    now = clock.now()
+    return_to = secure_return_to(request.GET.get("return_to", ""))
+    flow = kind.model(type=flow_type, issued_at=now, expires_at=now + kind.lifespan(), request_url=request_url(request),
+                      return_to=return_to, ui={}, **fields)
+    flow.csrf_token = csrf.request_token(request) if flow_type == FlowType.BROWSER else ""
+    ui = UIContainer(action=kind.action(flow.id))
+    # Api flows get the node too, empty: a native client has no anti-CSRF cookie and is never checked.
+    ui.set_csrf(csrf.mask(flow.csrf_token) if flow.csrf_token else "")
+    build_ui(flow, ui)
+    flow.container = ui
+    flow.save(force_insert=True)
+    return flow
+
+
+def get_flow(kind: FlowKind, flow_id: str | None) -> Flow:
+    try:
+        return kind.model.objects.get(id=UUID(str(flow_id)))
+    except (ValueError, kind.model.DoesNotExist) as error:
+        raise NotFound(f"The {kind.name} flow could not be found.") from error
+
+
+def replace_expired(kind: FlowKind, flow: Flow, build_ui: Callable[[Flow, UIContainer], None],
+                    **fields: Any) -> FlowExpired:
+    """Kratos answers an expired submit with a fresh flow of the same type, already created.
+
+    `fields` carries the kind's own fields over (e.g. a login's `refresh`).
+    """
+    now = clock.now()
+    replacement = kind.model(
+        type=flow.type, issued_at=now, expires_at=now + kind.lifespan(), request_url=flow.request_url,
+        return_to=flow.return_to, ui={}, csrf_token=flow.csrf_token, identity_schema=flow.identity_schema,
+        organization_id=flow.organization_id, **fields,
+    )
+    ui = UIContainer(action=kind.action(replacement.id))
+    ui.set_csrf(csrf.mask(replacement.csrf_token) if replacement.csrf_token else "")
+    build_ui(replacement, ui)
+    ui.messages.append(ui_text(kind.expired_message_id, expired_at=flow.expires_at,
+                               expired_at_unix=int(flow.expires_at.timestamp())))
+    replacement.container = ui
+    replacement.save(force_insert=True)
+    return FlowExpired(flow.expires_at, now, replacement_id=replacement.id)
+
+
+def ensure_submittable(request: HttpRequest, flow: Flow, payload: Mapping[str, Any]) -> None:
+    """Kratos's EnsureCSRF: api flows refuse browser traits, browser flows need the anti-CSRF token."""
+    if flow.is_api:
+        if request.headers.get("Origin"):
+            raise BadRequest(ORIGIN_ON_API_FLOW)
+        cookies = [name for name in request.COOKIES if not name.startswith(_CLOUDFLARE_COOKIE_PREFIXES)]
+        if cookies:
+            raise BadRequest(COOKIE_ON_API_FLOW, details={"found cookies": cookies})
+        return
+    csrf.verify_submission(request, flow.csrf_token, payload.get("csrf_token"))

@@ -1,0 +1,102 @@
+"""Persisted self-service flows (Kratos's login/registration/… flow rows) and stored flow errors.
+
+A flow is a database row with a UUID key, never session data; its state changes only through
+`move_to`, and its UI container is stored as the JSON clients receive.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+
+from identities.models import Timestamped
+from selfservice.ui import UIContainer
+
+TERMINAL = "passed_challenge"
+
+
+class FlowType(models.TextChoices):
+    API = "api"
+    BROWSER = "browser"
+
+
+class FlowState(models.TextChoices):
+    CHOOSE_METHOD = "choose_method"
+    SENT_EMAIL = "sent_email"
+    PASSED_CHALLENGE = "passed_challenge"
+
+
+_NEXT = {
+    FlowState.CHOOSE_METHOD: {FlowState.CHOOSE_METHOD, FlowState.SENT_EMAIL, FlowState.PASSED_CHALLENGE},
+    FlowState.SENT_EMAIL: {FlowState.SENT_EMAIL, FlowState.PASSED_CHALLENGE},
+    FlowState.PASSED_CHALLENGE: set(),
+}
+
+
+class InvalidFlowTransition(RuntimeError):
+    pass
+
+
+class Flow(Timestamped):
+    type = models.CharField(max_length=16, choices=FlowType.choices)
+    state = models.CharField(max_length=32, choices=FlowState.choices, default=FlowState.CHOOSE_METHOD)
+    expires_at = models.DateTimeField()
+    issued_at = models.DateTimeField()
+    request_url = models.TextField()
+    return_to = models.TextField(blank=True, default="")
+    ui = models.JSONField()
+    # The unmasked anti-CSRF token the flow was created with; never serialised (only the masked
+    # form appears, in the `csrf_token` node).
+    csrf_token = models.CharField(max_length=64, blank=True, default="")
+    active = models.CharField(max_length=32, blank=True, default="")
+    transient_payload = models.JSONField(null=True, blank=True)
+    identity_schema = models.CharField(max_length=255, blank=True, default="")
+    organization_id = models.UUIDField(null=True, blank=True)
+
+    class Meta(Timestamped.Meta):
+        abstract = True
+
+    @property
+    def is_api(self) -> bool:
+        return self.type == FlowType.API
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def move_to(self, state: str) -> None:
+        if state not in _NEXT[FlowState(self.state)]:
+            raise InvalidFlowTransition(f"{self.state} → {state}")
+        self.state = state
+
+    @property
+    def container(self) -> UIContainer:
+        return UIContainer.from_json(self.ui)
+
+    @container.setter
+    def container(self, value: UIContainer) -> None:
+        self.ui = value.to_json()
+
+
+class LoginFlow(Flow):
+    refresh = models.BooleanField(default=False)
+    requested_aal = models.CharField(max_length=8, default="aal1")
+    # The identity a refresh login must re-authenticate (Kratos keeps it in the flow's context).
+    identity = models.ForeignKey("identities.Identity", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+
+    class Meta(Flow.Meta):
+        indexes = [models.Index(fields=["nid", "expires_at"], name="login_flow_nid_expires_idx")]
+
+
+class RegistrationFlow(Flow):
+    class Meta(Flow.Meta):
+        indexes = [models.Index(fields=["nid", "expires_at"], name="reg_flow_nid_expires_idx")]
+
+
+class FlowError(Timestamped):
+    """An error shown to a browser through the error UI (`GET /self-service/errors?id=`)."""
+
+    error = models.JSONField()
+
+    class Meta(Timestamped.Meta):
+        indexes = [models.Index(fields=["nid", "created_at"], name="flow_error_nid_created_idx")]

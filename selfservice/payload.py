@@ -1,0 +1,38 @@
+"""Submission bodies: JSON objects or HTML forms whose field names are node names (`traits.email`)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+
+from kratos_project.errors import BadRequest
+
+
+def parse_payload(request: HttpRequest) -> dict[str, Any]:
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError as error:
+            raise BadRequest(f"Unable to decode the request body as JSON: {error}") from error
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return body
+    source = request.POST if request.method == "POST" else request.GET
+    return unflatten({key: source.get(key) for key in source})
+
+
+def unflatten(fields: dict[str, Any]) -> dict[str, Any]:
+    """`{"traits.name.first": "Ada"}` → `{"traits": {"name": {"first": "Ada"}}}`."""
+    nested: dict[str, Any] = {}
+    for name, value in fields.items():
+        node = nested
+        *parents, leaf = name.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise BadRequest(f"The form field {name!r} conflicts with another field.")
+            node = child
+        node[leaf] = value
+    return nested

@@ -1,0 +1,61 @@
+"""Traits on a registration flow: the form fields, their values, and creating the identity from them."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from identities.models import Identity
+from identities.schemas import IdentitySchema, get_schema
+from identities.services import IdentityDraft, create_identity
+from kratos_project.config import get_config
+from kratos_project.errors import Conflict, SchemaValidationError
+from selfservice.models import RegistrationFlow
+from selfservice.text import ui_text
+from selfservice.ui import UIContainer, flatten, trait_nodes
+from selfservice.validation import trait_messages
+from strategies.base import FlowValidationError
+
+
+def flow_schema(flow: RegistrationFlow) -> IdentitySchema:
+    return get_schema(flow.identity_schema or get_config().default_schema_id)
+
+
+def add_trait_nodes(flow: RegistrationFlow, ui: UIContainer, *, hidden: bool = False) -> None:
+    for node in trait_nodes(flow_schema(flow).document):
+        if hidden:
+            node["attributes"]["type"] = "hidden"
+        ui.upsert(node)
+
+
+def submitted_traits(payload: Mapping[str, Any]) -> dict[str, Any]:
+    traits = payload.get("traits")
+    return dict(traits) if isinstance(traits, Mapping) else {}
+
+
+def show_traits(ui: UIContainer, traits: Mapping[str, Any]) -> None:
+    """Echo what was submitted into the trait inputs, so a re-rendered form keeps it."""
+    ui.set_values(flatten(traits, "traits"), group="default")
+
+
+def validate_traits(flow: RegistrationFlow, traits: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The traits' credential identifiers, or FlowValidationError with messages on the trait nodes."""
+    try:
+        return flow_schema(flow).validate(traits).identifiers
+    except SchemaValidationError as error:
+        raise FlowValidationError(trait_messages(error)) from error
+
+
+def create_identity_from_traits(
+    flow: RegistrationFlow, payload: Mapping[str, Any], *, credentials: Mapping[str, Any],
+    before_create: Callable[[dict[str, list[str]]], None],
+) -> Identity:
+    """Validate the traits, let the strategy check its secret against the identifiers, then create."""
+    traits = submitted_traits(payload)
+    identifiers = validate_traits(flow, traits)
+    before_create(identifiers)
+    draft = IdentityDraft(traits=traits, schema_id=flow_schema(flow).id, credentials=credentials,
+                          organization_id=flow.organization_id)
+    try:
+        return create_identity(draft)
+    except Conflict as error:
+        raise FlowValidationError([(None, ui_text(4000007))]) from error

@@ -1,0 +1,178 @@
+"""The UI container of a flow (`ui.action`, `ui.method`, `ui.nodes`, `ui.messages`), as Kratos emits it.
+
+Nodes are plain dicts in Kratos's JSON shape (reference §3.3, §3.5): every node has exactly `type`,
+`group`, `attributes`, `messages` and `meta`; input attributes always carry `name`, `type`,
+`disabled` and `node_type`, and omit `value`/`required`/`autocomplete`/`pattern` when empty. A
+container is stored on the flow row as that JSON and rebuilt from it, so what a client sees is what
+was saved.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfservice.text import ui_text
+
+Node = dict[str, Any]
+Message = dict[str, Any]
+
+
+def input_node(
+    name: str,
+    group: str,
+    *,
+    type: str = "text",
+    value: Any = None,
+    required: bool = False,
+    autocomplete: str | None = None,
+    pattern: str | None = None,
+    disabled: bool = False,
+    label: Message | None = None,
+) -> Node:
+    attributes: dict[str, Any] = {"name": name, "type": type}
+    if value is not None:
+        attributes["value"] = value
+    if required:
+        attributes["required"] = True
+    if autocomplete:
+        attributes["autocomplete"] = autocomplete
+    if pattern:
+        attributes["pattern"] = pattern
+    attributes["disabled"] = disabled
+    attributes["node_type"] = "input"
+    return {"type": "input", "group": group, "attributes": attributes, "messages": [],
+            "meta": {"label": label} if label else {}}
+
+
+def submit_node(name: str, value: str, group: str, label: Message) -> Node:
+    return input_node(name, group, type="submit", value=value, label=label)
+
+
+def csrf_node(token: str) -> Node:
+    return input_node("csrf_token", "default", type="hidden", value=token, required=True)
+
+
+# JSON Schema `format` → input type and autocomplete (Kratos's NewInputFieldFromSchema).
+_FORMAT_TYPES = {
+    "date-time": ("datetime-local", None), "email": ("email", "email"), "tel": ("tel", "tel"),
+    "date": ("date", None), "uri": ("url", "url"), "regex": ("text", None),
+}
+
+
+def trait_nodes(schema: Mapping[str, Any], group: str = "default") -> list[Node]:
+    """One input per scalar trait of an identity schema, named `traits.<path>`, in schema order."""
+    traits = schema.get("properties", {}).get("traits", {})
+    return list(_nodes_for_object(traits, "traits", group))
+
+
+def _nodes_for_object(schema: Mapping[str, Any], prefix: str, group: str) -> Iterable[Node]:
+    required = set(schema.get("required", []))
+    for name, prop in (schema.get("properties") or {}).items():
+        path = f"{prefix}.{name}"
+        kind = prop.get("type")
+        if kind == "object":
+            yield from _nodes_for_object(prop, path, group)
+        elif kind != "array":
+            yield _trait_node(path, prop, required=name in required, group=group)
+
+
+def _trait_node(name: str, prop: Mapping[str, Any], *, required: bool, group: str) -> Node:
+    kind = prop.get("type")
+    input_type = "checkbox" if kind == "boolean" else "number" if kind in ("number", "integer") else "text"
+    autocomplete = None
+    if prop.get("format") in _FORMAT_TYPES:
+        input_type, autocomplete = _FORMAT_TYPES[prop["format"]]
+    title = prop.get("title")
+    return input_node(
+        name, group, type=input_type, required=required, autocomplete=autocomplete, pattern=prop.get("pattern"),
+        disabled=bool(prop.get("disableFormField")),
+        label=ui_text(1070002, title=title, name=name) if title else None,
+    )
+
+
+def flatten(document: Any, prefix: str) -> dict[str, Any]:
+    """`{"traits": {"name": {"first": "Ada"}}}` → `{"traits.name.first": "Ada"}` (node names)."""
+    if not isinstance(document, Mapping):
+        return {prefix: document}
+    flat: dict[str, Any] = {}
+    for key, value in document.items():
+        flat.update(flatten(value, f"{prefix}.{key}"))
+    return flat
+
+
+@dataclass
+class UIContainer:
+    action: str
+    method: str = "POST"
+    nodes: list[Node] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UIContainer:
+        return cls(action=data["action"], method=data["method"], nodes=list(data["nodes"]),
+                   messages=list(data.get("messages", [])))
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"action": self.action, "method": self.method, "nodes": self.nodes}
+        if self.messages:
+            body["messages"] = self.messages
+        return body
+
+    def find(self, name: str, group: str | None = None) -> Node | None:
+        return next((n for n in self.nodes if _name(n) == name and (group is None or n["group"] == group)), None)
+
+    def upsert(self, node: Node) -> None:
+        """Replace the node with the same name and group, or append it."""
+        for index, existing in enumerate(self.nodes):
+            if _name(existing) == _name(node) and existing["group"] == node["group"]:
+                self.nodes[index] = node
+                return
+        self.nodes.append(node)
+
+    def remove(self, predicate: Callable[[Node], bool]) -> None:
+        self.nodes = [n for n in self.nodes if not predicate(n)]
+
+    def set_csrf(self, token: str) -> None:
+        self.upsert(csrf_node(token))
+
+    def set_values(self, values: Mapping[str, Any], *, group: str | None = None) -> None:
+        """Fill input values by node name (e.g. submitted traits), never for secrets."""
+        for node in self.nodes:
+            attributes = node["attributes"]
+            if attributes.get("node_type") != "input" or attributes["type"] in ("password", "submit"):
+                continue
+            if (group is None or node["group"] == group) and attributes.get("name") in values:
+                attributes["value"] = values[attributes["name"]]
+
+    def reset_messages(self) -> None:
+        self.messages = []
+        for node in self.nodes:
+            node["messages"] = []
+
+    def add_message(self, message: Message, node_name: str | None = None) -> None:
+        """A message on the named node, or on the container when there is no such node."""
+        node = self.find(node_name) if node_name else None
+        (node["messages"] if node is not None else self.messages).append(message)
+
+
+def _name(node: Node) -> str:
+    return node["attributes"].get("name") or node["attributes"].get("id", "")
+
+
+def sort_nodes(nodes: list[Node], groups: Sequence[str], keys: Sequence[str]) -> list[Node]:
+    """Kratos's SortBySchema: by group (unlisted groups first), then by key prefix; `method` last.
+
+    `default` and `password` count as one group, so the identifier and the password stay together.
+    """
+    def group_rank(node: Node) -> int:
+        group = "default" if node["group"] == "password" and "default" in groups else node["group"]
+        return groups.index(group) + 1 if group in groups else 0
+
+    def key_rank(node: Node) -> int:
+        name = _name(node)
+        if name == "method":
+            return len(keys) + 1
+        return next((i for i, key in enumerate(keys) if name == key or name.startswith(key + ".")), len(keys))
+
+    return sorted(nodes, key=lambda n: (group_rank(n), key_rank(n)))

@@ -1,0 +1,209 @@
+"""Self-service HTTP endpoints (public port). Thin: parse, call the flow module, answer per client.
+
+Plain Django views rather than DRF: these endpoints serve HTML forms and redirects as much as JSON,
+and do their own anti-CSRF checking (Kratos's scheme), so Django's CSRF middleware is bypassed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from identities.api.serializers import identity_json
+from kratos_project import clock
+from kratos_project.errors import KratosError, NotFound, error_response
+from kratos_project.jsontime import rfc3339
+from selfservice import csrf
+from selfservice.api.serializers import flow_json, redirect_browser_to, set_ory_session_token
+from selfservice.errors import FlowExpired, SessionAlreadyAvailable
+from selfservice.flows.common import FlowKind, get_flow
+from selfservice.flows.login import LOGIN, start_login, submit_login
+from selfservice.flows.logout import create_logout_url, logout_api, logout_browser
+from selfservice.flows.registration import REGISTRATION, start_registration, submit_registration
+from selfservice.models import Flow, FlowError, FlowType
+from selfservice.negotiation import accepts_json
+from selfservice.payload import parse_payload
+from selfservice.redirects import default_return_url
+from selfservice.responses import SeeOther, error_for, json_ok, show_flow, wants_html, with_query
+from selfservice.text import ui_text
+from selfservice.ui import flatten
+from sessions_app.cookies import clear_session_cookie, set_session_cookie
+from sessions_app.services import session_json
+from strategies.base import FlowContinues, FlowValidationError
+
+_STARTERS: dict[str, Callable[[HttpRequest, str], Flow]] = {"login": start_login, "registration": start_registration}
+_KINDS = {"login": LOGIN, "registration": REGISTRATION}
+
+
+@require_http_methods(["GET"])
+def init_browser(request: HttpRequest, flow: str) -> HttpResponse:
+    kind = _KINDS[flow]
+    try:
+        created = _STARTERS[flow](request, FlowType.BROWSER)
+    except SessionAlreadyAvailable as error:
+        if accepts_json(request):
+            return error_response(error)
+        return SeeOther(request.GET.get("return_to") or default_return_url())
+    except KratosError as error:
+        return error_response(error) if accepts_json(request) else error_for(request, error, kind.ui_url())
+    if accepts_json(request):
+        return json_ok(flow_json(created))
+    return SeeOther(with_query(kind.ui_url(), flow=created.id))
+
+
+@require_http_methods(["GET"])
+def init_api(request: HttpRequest, flow: str) -> HttpResponse:
+    return json_ok(flow_json(_STARTERS[flow](request, FlowType.API)))
+
+
+@require_http_methods(["GET"])
+def get_flow_view(request: HttpRequest, flow: str) -> HttpResponse:
+    kind = _KINDS[flow]
+    found = get_flow(kind, request.GET.get("id"))
+    if found.type == FlowType.BROWSER:
+        csrf.verify_flow_cookie(request, found.csrf_token)
+    if found.is_expired(clock.now()):
+        raise _expired_on_fetch(kind, found)
+    return json_ok(flow_json(found))
+
+
+def _expired_on_fetch(kind: FlowKind, found: Flow) -> FlowExpired:
+    """A GET of an expired flow says where to start again (no replacement is made, unlike a submit)."""
+    init = kind.init_url(found.type)
+    details: dict[str, Any] = {"api": init} if found.is_api else {"redirect_to": init}
+    if found.return_to and not found.is_api:
+        details["return_to"] = found.return_to
+    return FlowExpired(found.expires_at, clock.now(), details=details)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, flow: str) -> HttpResponse:
+    kind = _KINDS[flow]
+    flow_id = request.GET.get("flow")
+    if not flow_id and wants_html(request):
+        return SeeOther(kind.init_url(FlowType.BROWSER))  # no flow to submit to: start one
+    found = get_flow(kind, flow_id)
+    payload: dict[str, Any] = {}
+    try:
+        payload = parse_payload(request)
+        if flow == "login":
+            return _login_succeeded(request, submit_login(request, found, payload))
+        return _registration_succeeded(request, submit_registration(request, found, payload))
+    except FlowContinues:
+        found.refresh_from_db()
+        return show_flow(request, found, kind.ui_url())
+    except FlowValidationError as invalid:
+        return _show_messages(request, kind, found, invalid.messages, payload)
+    except KratosError as error:
+        if error.status == 400 and not isinstance(error, FlowExpired) and error.error_id is None:
+            # Kratos folds any 400 of a flow step into the flow as message 4000001.
+            return _show_messages(request, kind, found, [(None, ui_text(4000001, reason=error.reason or error.message))],
+                                  payload)
+        return error_for(request, error, kind.ui_url(), found)
+
+
+def _show_messages(request: HttpRequest, kind: FlowKind, flow: Flow, messages: list[tuple[str | None, dict[str, Any]]],
+                   payload: dict[str, Any]) -> HttpResponse:
+    flow.refresh_from_db()
+    ui = flow.container
+    ui.reset_messages()
+    # Echo what was typed (never the password) so the form comes back filled in.
+    ui.set_values({**flatten(payload.get("traits") or {}, "traits"),
+                   **({"identifier": payload["identifier"]} if isinstance(payload.get("identifier"), str) else {})})
+    for node_name, message in messages:
+        ui.add_message(message, node_name)
+    flow.container = ui
+    if flow.csrf_token:
+        ui.set_csrf(csrf.mask(flow.csrf_token))
+    flow.save()
+    return show_flow(request, flow, kind.ui_url())
+
+
+def _login_succeeded(request: HttpRequest, result: Any) -> HttpResponse:
+    flow = result.flow
+    if flow.is_api:
+        return json_ok({"session": session_json(result.session), "session_token": result.token, "continue_with": None})
+    return_to = flow.return_to or default_return_url("login", flow.active)
+    response = _browser_success(request, return_to, {"session": session_json(result.session)})
+    set_session_cookie(response, result.session, result.token)
+    csrf.regenerate(request)  # a new principal: the old anti-CSRF token must stop working
+    return response
+
+
+def _registration_succeeded(request: HttpRequest, result: Any) -> HttpResponse:
+    flow, body = result.flow, {"identity": _public_identity(result.identity)}
+    if result.session is not None:
+        body["session"] = session_json(result.session)
+    if flow.is_api:
+        continue_with = [set_ory_session_token(result.token)] if result.token else []
+        if result.token:
+            body["session_token"] = result.token
+        return json_ok({**body, "continue_with": continue_with or None})
+    return_to = flow.return_to or default_return_url("registration", flow.active)
+    response = _browser_success(request, return_to, body)
+    if result.session is not None:
+        set_session_cookie(response, result.session, result.token)
+        csrf.regenerate(request)
+    return response
+
+
+def _browser_success(request: HttpRequest, return_to: str, body: dict[str, Any]) -> HttpResponse:
+    if wants_html(request):
+        return SeeOther(return_to)
+    return json_ok({**body, "continue_with": [redirect_browser_to(return_to)]})
+
+
+def _public_identity(identity: Any) -> dict[str, Any]:
+    return identity_json(identity, admin=False)
+
+
+# --- logout -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def logout_browser_url(request: HttpRequest) -> HttpResponse:
+    url = create_logout_url(request)
+    return json_ok({"logout_url": url.logout_url, "logout_token": url.logout_token})
+
+
+@require_http_methods(["GET"])
+def logout(request: HttpRequest) -> HttpResponse:
+    try:
+        return_to = logout_browser(request)
+    except KratosError as error:
+        return error_for(request, error, default_return_url("logout"))
+    csrf.regenerate(request)
+    response = HttpResponse(status=204) if not wants_html(request) else SeeOther(return_to)
+    clear_session_cookie(response)
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["DELETE"])
+def logout_native(request: HttpRequest) -> HttpResponse:
+    logout_api(parse_payload(request).get("session_token"))
+    return HttpResponse(status=204)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def flow_error(request: HttpRequest) -> HttpResponse:
+    error_id = request.GET.get("id") or request.GET.get("error")
+    if error_id == "stub:500":
+        stub = {"code": 500, "status": "Internal Server Error", "reason": "This is a stub error.",
+                "message": "An internal server error occurred, please contact the system administrator"}
+        return json_ok({"id": "stub:500", "error": stub})
+    try:
+        stored = FlowError.objects.get(id=UUID(str(error_id)))
+    except (FlowError.DoesNotExist, ValueError) as missing:
+        raise NotFound("The requested error could not be found.") from missing
+    return json_ok({"id": str(stored.id), "error": stored.error, "created_at": rfc3339(stored.created_at),
+                    "updated_at": rfc3339(stored.updated_at)})
+

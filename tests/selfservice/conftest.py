@@ -1,0 +1,94 @@
+"""`flows`: the one place that knows how each kind of client drives a self-service flow.
+
+browser: an HTML client with a cookie jar, following Kratos's 303s and posting forms with the
+anti-CSRF token; spa: the same cookie jar speaking JSON; api: a native app, JSON without cookies,
+authenticating with the session token.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+
+from kratos_project.surfaces import SURFACE_KEY
+
+KINDS = ("browser", "spa", "api")
+HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def node_value(flow: dict[str, Any], name: str) -> Any:
+    return next(n["attributes"].get("value") for n in flow["ui"]["nodes"] if n["attributes"].get("name") == name)
+
+
+class Flows:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.client = Client(**{SURFACE_KEY: "public"})
+        self.session_token: str | None = None
+
+    @property
+    def accept(self) -> str:
+        return HTML if self.kind == "browser" else "application/json"
+
+    def start(self, flow: str, **query: str) -> dict[str, Any]:
+        variant = "api" if self.kind == "api" else "browser"
+        response = self.client.get(f"/self-service/{flow}/{variant}", query, HTTP_ACCEPT=self.accept,
+                                   **self._auth())
+        if self.kind == "browser":
+            assert response.status_code == 303, response.content
+            flow_id = parse_qs(urlsplit(response["Location"]).query)["flow"][0]
+            response = self.client.get(f"/self-service/{flow}/flows", {"id": flow_id}, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def submit(self, flow: dict[str, Any], **body: Any) -> Any:
+        url = path_of(flow["ui"]["action"])
+        if self.kind != "api":
+            body.setdefault("csrf_token", node_value(flow, "csrf_token"))
+        if self.kind == "browser":
+            return self.client.post(url, _form(body), HTTP_ACCEPT=HTML)
+        if self.kind == "spa":
+            return self.client.post(url, body, content_type="application/json", HTTP_ACCEPT="application/json")
+        return Client(**{SURFACE_KEY: "public"}).post(url, body, content_type="application/json",
+                                                       HTTP_ACCEPT="application/json")
+
+    def fetch(self, flow_id: str, flow: str) -> dict[str, Any]:
+        response = self.client.get(f"/self-service/{flow}/flows", {"id": flow_id}, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def whoami(self) -> Any:
+        client = self.client if self.kind != "api" else Client(**{SURFACE_KEY: "public"})
+        return client.get("/sessions/whoami", HTTP_ACCEPT="application/json", **self._auth())
+
+    def _auth(self) -> dict[str, str]:
+        return {"HTTP_X_SESSION_TOKEN": self.session_token} if self.kind == "api" and self.session_token else {}
+
+
+def _form(body: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested JSON → the dotted names an HTML form posts (`traits.email`)."""
+    fields: dict[str, Any] = {}
+    for key, value in body.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            fields.update(_form(value, f"{name}."))
+        else:
+            fields[name] = value
+    return fields
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def flows(kind: str, db: None) -> Flows:
+    return Flows(kind)
