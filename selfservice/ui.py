@@ -62,19 +62,22 @@ _FORMAT_TYPES = {
 
 def trait_nodes(schema: Mapping[str, Any], group: str = "default") -> list[Node]:
     """One input per scalar trait of an identity schema, named `traits.<path>`, in schema order."""
-    traits = schema.get("properties", {}).get("traits", {})
-    return list(_nodes_for_object(traits, "traits", group))
+    return [_trait_node(name, prop, required=required, group=group)
+            for name, prop, required in scalar_traits(schema) if prop.get("type") != "array"]
 
 
-def _nodes_for_object(schema: Mapping[str, Any], prefix: str, group: str) -> Iterable[Node]:
+def scalar_traits(schema: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], bool]]:
+    """(node name, property schema, required) of every non-object trait, nested objects flattened."""
+    return list(_walk(schema.get("properties", {}).get("traits", {}), "traits"))
+
+
+def _walk(schema: Mapping[str, Any], prefix: str) -> Iterable[tuple[str, Mapping[str, Any], bool]]:
     required = set(schema.get("required", []))
     for name, prop in (schema.get("properties") or {}).items():
-        path = f"{prefix}.{name}"
-        kind = prop.get("type")
-        if kind == "object":
-            yield from _nodes_for_object(prop, path, group)
-        elif kind != "array":
-            yield _trait_node(path, prop, required=name in required, group=group)
+        if prop.get("type") == "object":
+            yield from _walk(prop, f"{prefix}.{name}")
+        else:
+            yield f"{prefix}.{name}", prop, name in required
 
 
 def _trait_node(name: str, prop: Mapping[str, Any], *, required: bool, group: str) -> Node:
@@ -176,3 +179,22 @@ def sort_nodes(nodes: list[Node], groups: Sequence[str], keys: Sequence[str]) ->
         return next((i for i, key in enumerate(keys) if name == key or name.startswith(key + ".")), len(keys))
 
     return sorted(nodes, key=lambda n: (group_rank(n), key_rank(n)))
+
+
+_IDENTIFIER_MARKS = (("password", "identifier"), ("webauthn", "identifier"), ("passkey", "display_name"),
+                     ("totp", "account_name"), ("code", "identifier"))
+
+
+def identifier_label(schema: Mapping[str, Any]) -> Message:
+    """The login `identifier` label: the trait's title when exactly one titled trait identifies
+    (Kratos's GetIdentifierLabelFromSchema), else the generic "ID"."""
+    marked = [(name, prop) for name, prop, _ in scalar_traits(schema) if _identifies(prop)]
+    if len(marked) == 1 and marked[0][1].get("title"):
+        name, prop = marked[0]
+        return ui_text(1070002, title=prop["title"], name=name)
+    return ui_text(1070004)
+
+
+def _identifies(prop: Mapping[str, Any]) -> bool:
+    credentials = (prop.get("ory.sh/kratos") or {}).get("credentials") or {}
+    return any((credentials.get(method) or {}).get(flag) for method, flag in _IDENTIFIER_MARKS)

@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 
 from identities import hashing
 from identities.models import CredentialIdentifier, Identity, IdentityCredential
-from identities.schemas import normalize_identifier
+from identities.schemas import get_schema, normalize_identifier
 from kratos_project.config import get_config
 from selfservice.models import LoginFlow, RegistrationFlow
 from selfservice.registration_form import create_identity_from_traits
 from selfservice.text import ui_text
-from selfservice.ui import UIContainer, input_node, submit_node
+from selfservice.ui import UIContainer, identifier_label, input_node, submit_node
 from strategies.base import Authenticated, FlowValidationError, NotResponsible
 from strategies.password.policy import check_password
 
@@ -50,7 +50,8 @@ class PasswordStrategy:
             identifier = _password_identifier(flow.identity_id)
             ui.upsert(input_node("identifier", "default", type="hidden", value=identifier))
         else:
-            ui.upsert(input_node("identifier", "default", value="", required=True, label=ui_text(1070004)))
+            label = identifier_label(get_schema(flow.identity_schema or get_config().default_schema_id).document)
+            ui.upsert(input_node("identifier", "default", value="", required=True, label=label))
         ui.upsert(input_node("password", METHOD, type="password", required=True, autocomplete="current-password",
                              label=ui_text(1070001)))
         ui.upsert(submit_node("method", METHOD, METHOD, ui_text(1010001 if flow.refresh else 1010022)))
