@@ -2,7 +2,16 @@ from django.apps import AppConfig
 
 
 class SelfserviceConfig(AppConfig):
-    """Self-service flows: no models yet; later issues fill this app."""
+    """Self-service flows: login, registration, logout (settings, recovery, verification follow)."""
 
     name = "selfservice"
     verbose_name = "Self-service flows"
+
+    def ready(self) -> None:
+        from kratos_project.cleanup import expired_rows, register
+        from selfservice.models import FlowError, LoginFlow, RegistrationFlow
+
+        register(expired_rows("login flows", LoginFlow))
+        register(expired_rows("registration flows", RegistrationFlow))
+        # Stored flow errors have no expiry; they go once older than the cleanup's cutoff.
+        register(expired_rows("flow errors", FlowError, field="created_at"))

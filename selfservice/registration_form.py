@@ -11,7 +11,7 @@ from kratos_project.config import get_config
 from kratos_project.errors import Conflict, SchemaValidationError
 from selfservice.models import RegistrationFlow
 from selfservice.text import ui_text
-from selfservice.ui import UIContainer, flatten, trait_nodes
+from selfservice.ui import UIContainer, flatten, scalar_traits, trait_nodes
 from selfservice.validation import trait_messages
 from strategies.base import FlowValidationError
 
@@ -27,9 +27,38 @@ def add_trait_nodes(flow: RegistrationFlow, ui: UIContainer, *, hidden: bool = F
         ui.upsert(node)
 
 
-def submitted_traits(payload: Mapping[str, Any]) -> dict[str, Any]:
+def submitted_traits(flow: RegistrationFlow, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The traits of a submission; form strings become the booleans and numbers the schema wants."""
     traits = payload.get("traits")
-    return dict(traits) if isinstance(traits, Mapping) else {}
+    if not isinstance(traits, Mapping):
+        return {}
+    kinds = {name: prop.get("type") for name, prop, _ in scalar_traits(flow_schema(flow).document)}
+    return _coerce(traits, "traits", kinds)
+
+
+def _coerce(document: Mapping[str, Any], prefix: str, kinds: Mapping[str, Any]) -> dict[str, Any]:
+    coerced: dict[str, Any] = {}
+    for key, value in document.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, Mapping):
+            coerced[key] = _coerce(value, name, kinds)
+        elif isinstance(value, str):
+            coerced[key] = _from_form(value, kinds.get(name))
+        else:
+            coerced[key] = value
+    return coerced
+
+
+def _from_form(value: str, kind: Any) -> Any:
+    """As Kratos decodes a form against the schema: "true"/"on" → True, "42" → 42, else unchanged."""
+    if kind == "boolean" and value.lower() in ("true", "on", "1", "false", "off", "0"):
+        return value.lower() in ("true", "on", "1")
+    if kind in ("integer", "number"):
+        try:
+            return int(value) if kind == "integer" else float(value)
+        except ValueError:
+            return value  # left for the schema to reject with its own message
+    return value
 
 
 def show_traits(ui: UIContainer, traits: Mapping[str, Any]) -> None:
@@ -50,7 +79,7 @@ def create_identity_from_traits(
     before_create: Callable[[dict[str, list[str]]], None],
 ) -> Identity:
     """Validate the traits, let the strategy check its secret against the identifiers, then create."""
-    traits = submitted_traits(payload)
+    traits = submitted_traits(flow, payload)
     identifiers = validate_traits(flow, traits)
     before_create(identifiers)
     draft = IdentityDraft(traits=traits, schema_id=flow_schema(flow).id, credentials=credentials,

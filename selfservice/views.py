@@ -20,7 +20,7 @@ from kratos_project.jsontime import rfc3339
 from selfservice import csrf
 from selfservice.api.serializers import flow_json, redirect_browser_to, set_ory_session_token
 from selfservice.errors import FlowExpired, SessionAlreadyAvailable
-from selfservice.flows.common import FlowKind, get_flow
+from selfservice.flows.common import FlowKind, get_flow, take_transient_payload
 from selfservice.flows.login import LOGIN, start_login, submit_login
 from selfservice.flows.logout import create_logout_url, logout_api, logout_browser
 from selfservice.flows.registration import REGISTRATION, start_registration, submit_registration
@@ -110,6 +110,7 @@ def submit(request: HttpRequest, flow: str) -> HttpResponse:
 def _show_messages(request: HttpRequest, kind: FlowKind, flow: Flow, messages: list[tuple[str | None, dict[str, Any]]],
                    payload: dict[str, Any]) -> HttpResponse:
     flow.refresh_from_db()
+    take_transient_payload(flow, payload)
     ui = flow.container
     ui.reset_messages()
     # Echo what was typed (never the password) so the form comes back filled in.

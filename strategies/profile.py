@@ -34,7 +34,7 @@ class ProfileStrategy:
     def register(self, flow: RegistrationFlow, payload: Mapping[str, Any]) -> Identity:
         if payload.get("method") != METHOD and not payload.get("screen"):
             raise NotResponsible()
-        traits = submitted_traits(payload)
+        traits = submitted_traits(flow, payload)
         if payload.get("screen") == PREVIOUS:
             raise FlowContinues(screen="profile", traits=traits)
         validate_traits(flow, traits)

@@ -111,3 +111,9 @@ def ensure_submittable(request: HttpRequest, flow: Flow, payload: Mapping[str, A
             raise BadRequest(COOKIE_ON_API_FLOW, details={"found cookies": cookies})
         return
     csrf.verify_submission(request, flow.csrf_token, payload.get("csrf_token"))
+
+
+def take_transient_payload(flow: Flow, payload: Mapping[str, Any]) -> None:
+    """Kratos echoes the last submitted `transient_payload` on the flow; it never reaches the identity."""
+    if isinstance(transient := payload.get("transient_payload"), Mapping):
+        flow.transient_payload = dict(transient)

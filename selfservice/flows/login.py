@@ -11,7 +11,13 @@ from django.http import HttpRequest
 from kratos_project import clock
 from kratos_project.errors import BadRequest
 from selfservice.errors import IdentityDisabled, SessionAAL1Required, SessionAlreadyAvailable
-from selfservice.flows.common import FlowKind, create_flow, ensure_submittable, replace_expired
+from selfservice.flows.common import (
+    FlowKind,
+    create_flow,
+    ensure_submittable,
+    replace_expired,
+    take_transient_payload,
+)
 from selfservice.hooks import after_hooks
 from selfservice.models import Flow, FlowState, LoginFlow
 from selfservice.text import ui_text
@@ -70,6 +76,7 @@ def submit_login(request: HttpRequest, flow: LoginFlow, payload: Mapping[str, An
     current = session_from_request(request)
     if current is not None and not flow.refresh and _AAL_RANK[flow.requested_aal] <= _AAL_RANK[current.aal]:
         raise BadRequest(SessionAlreadyAvailable().reason)
+    take_transient_payload(flow, payload)
     authenticated = _authenticate(request, flow, payload)
     if not authenticated.identity.is_active:
         raise IdentityDisabled(authenticated.identity.id)

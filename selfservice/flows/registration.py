@@ -18,7 +18,13 @@ from kratos_project.config import get_config
 from kratos_project.errors import BadRequest
 from selfservice import csrf
 from selfservice.errors import RegistrationDisabled, SessionAlreadyAvailable
-from selfservice.flows.common import FlowKind, create_flow, ensure_submittable, replace_expired
+from selfservice.flows.common import (
+    FlowKind,
+    create_flow,
+    ensure_submittable,
+    replace_expired,
+    take_transient_payload,
+)
 from selfservice.hooks import after_hooks
 from selfservice.models import Flow, FlowState, RegistrationFlow
 from selfservice.registration_form import flow_schema, show_traits
@@ -68,7 +74,7 @@ def start_registration(request: HttpRequest, flow_type: str) -> RegistrationFlow
     schema_id = request.GET.get("identity_schema", "")
     if schema_id:
         ref = get_config().schema(schema_id)
-        if ref is None or not ref.selfservice_selectable:
+        if ref is None or not (ref.selfservice_selectable or ref.id == get_config().default_schema_id):
             raise BadRequest(f"The identity schema {schema_id!r} can not be used in self-service flows.")
     return create_flow(REGISTRATION, request, flow_type, build_ui, identity_schema=schema_id)
 
@@ -83,6 +89,7 @@ def submit_registration(request: HttpRequest, flow: RegistrationFlow, payload: M
     if session_from_request(request) is not None:
         raise BadRequest("A valid session was detected and thus registration is not possible.")
     ensure_submittable(request, flow, payload)
+    take_transient_payload(flow, payload)
     try:
         # The identity, the flow's completion and the session are written together or not at all.
         with transaction.atomic():

@@ -186,3 +186,14 @@ def test_inactive_identity_cannot_sign_in(flows, identity_factory):
     else:
         assert response.status_code == 401
         assert response.json()["error"]["reason"] == "This account was disabled."
+
+
+def test_transient_payload_is_echoed_on_the_flow(flows, identity_factory):
+    identity_factory(traits={"email": "ada@example.org"}, password=PASSWORD)
+    flow = flows.start("login")
+
+    response = flows.submit(flow, method="password", identifier="ada@example.org", password="wrong password!",
+                            transient_payload={"campaign": "spring"})
+
+    shown = flows.fetch(flow["id"], "login") if flows.kind == "browser" else response.json()
+    assert shown["transient_payload"] == {"campaign": "spring"}
