@@ -2,7 +2,7 @@
 from django.urls import path
 
 from identities.api.schema_views import IdentitySchemaViewSet
-from kratos_project import health
+from kratos_project import bench_baseline, health
 from sessions_app.api.views import WHOAMI_METHODS, PublicSessionViewSet
 from selfservice import views as selfservice
 
@@ -33,3 +33,6 @@ for flow in ("login", "registration"):
         path(f"self-service/{flow}/flows", selfservice.get_flow_view, {"flow": flow}),
         path(f"self-service/{flow}", selfservice.submit, {"flow": flow}),
     ]
+
+# `GET /__bench/lookup`, bench/sessions.py's baseline, only with KRATOS_BENCH_BASELINE=1 (never by default).
+urlpatterns += bench_baseline.urlpatterns()

@@ -27,7 +27,7 @@ from selfservice.flows.registration import REGISTRATION, start_registration, sub
 from selfservice.models import Flow, FlowError, FlowType
 from selfservice.negotiation import accepts_json
 from selfservice.payload import parse_payload
-from selfservice.redirects import default_return_url
+from selfservice.redirects import default_return_url, secure_return_to
 from selfservice.responses import SeeOther, error_for, json_ok, show_flow, wants_html, with_query
 from selfservice.text import ui_text
 from selfservice.ui import flatten
@@ -47,7 +47,8 @@ def init_browser(request: HttpRequest, flow: str) -> HttpResponse:
     except SessionAlreadyAvailable as error:
         if accepts_json(request):
             return error_response(error)
-        return SeeOther(request.GET.get("return_to") or default_return_url())
+        # Already signed in: an HTML browser simply goes on to where it wanted to go (allow-listed).
+        return SeeOther(secure_return_to(request.GET.get("return_to", "")) or default_return_url())
     except KratosError as error:
         return error_response(error) if accepts_json(request) else error_for(request, error, kind.ui_url())
     if accepts_json(request):
@@ -118,9 +119,9 @@ def _show_messages(request: HttpRequest, kind: FlowKind, flow: Flow, messages: l
                    **({"identifier": payload["identifier"]} if isinstance(payload.get("identifier"), str) else {})})
     for node_name, message in messages:
         ui.add_message(message, node_name)
-    flow.container = ui
     if flow.csrf_token:
-        ui.set_csrf(csrf.mask(flow.csrf_token))
+        ui.set_csrf(csrf.mask(flow.csrf_token))  # a fresh mask on every render
+    flow.container = ui
     flow.save()
     return show_flow(request, flow, kind.ui_url())
 

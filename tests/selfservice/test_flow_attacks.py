@@ -226,3 +226,14 @@ def test_parallel_registrations_of_one_identifier_make_one_identity(kratos_env):
     assert sorted(code for code, _ in statuses) == [200] + [400] * 19
     assert all(body["ui"]["messages"][0]["id"] == 4000007 for code, body in statuses if code == 400)
     assert Identity.all_networks.count() == 1
+
+
+def test_signed_in_browser_is_not_redirected_to_a_foreign_return_to(ada):
+    browser = Flows("browser")
+    browser.submit(flow := browser.start("login"), **_login_body())
+
+    response = browser.client.get("/self-service/login/browser", {"return_to": "https://evil.example/"},
+                                  HTTP_ACCEPT=HTML)
+
+    assert response.status_code in (303, 400)
+    assert "evil.example" not in response.get("Location", "")
