@@ -154,9 +154,19 @@ class UIContainer:
             node["messages"] = []
 
     def add_message(self, message: Message, node_name: str | None = None) -> None:
-        """A message on the named node, or on the container when there is no such node."""
-        node = self.find(node_name) if node_name else None
-        (node["messages"] if node is not None else self.messages).append(message)
+        """A message on the named node, or on the container when no node is named.
+
+        A named node the form lacks (the password on the first screen of a two-step registration)
+        is added as a plain text input carrying the message, as Kratos's Container.AddMessage does.
+        """
+        if not node_name:
+            self.messages.append(message)
+            return
+        node = self.find(node_name)
+        if node is None:
+            node = input_node(node_name, "default")
+            self.nodes.append(node)
+        node["messages"].append(message)
 
 
 def _name(node: Node) -> str:

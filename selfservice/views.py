@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -37,6 +37,7 @@ from strategies.base import FlowContinues, FlowValidationError
 
 _STARTERS: dict[str, Callable[[HttpRequest, str], Flow]] = {"login": start_login, "registration": start_registration}
 _KINDS = {"login": LOGIN, "registration": REGISTRATION}
+_GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 @require_http_methods(["GET"])
@@ -199,9 +200,10 @@ def logout_native(request: HttpRequest) -> HttpResponse:
 def flow_error(request: HttpRequest) -> HttpResponse:
     error_id = request.GET.get("id") or request.GET.get("error")
     if error_id == "stub:500":
+        # Kratos answers with an unsaved container: a fresh id and Go's zero times.
         stub = {"code": 500, "status": "Internal Server Error", "reason": "This is a stub error.",
                 "message": "An internal server error occurred, please contact the system administrator"}
-        return json_ok({"id": "stub:500", "error": stub})
+        return json_ok({"id": str(uuid4()), "error": stub, "created_at": _GO_ZERO_TIME, "updated_at": _GO_ZERO_TIME})
     try:
         stored = FlowError.objects.get(id=UUID(str(error_id)))
     except (FlowError.DoesNotExist, ValueError) as missing:

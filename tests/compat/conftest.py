@@ -114,6 +114,10 @@ def _mysql_admin(settings: dict[str, Any], statement: str) -> None:
 def _write_config(path: Path, dsn: str, public_port: int, admin_port: int) -> None:
     config = yaml.safe_load(TEST_CONFIG.read_text(encoding="utf-8"))
     config["dsn"] = dsn
+    # Native registration answers with a session and its token only with this hook, which the
+    # self-service tests need; the identity tests never register through self-service.
+    flows = config.setdefault("selfservice", {}).setdefault("flows", {})
+    flows.setdefault("registration", {})["after"] = {"password": {"hooks": [{"hook": "session"}]}}
     config["serve"] = {
         "public": {"port": public_port, "base_url": f"http://127.0.0.1:{public_port}/"},
         "admin": {"port": admin_port, "base_url": f"http://127.0.0.1:{admin_port}/"},
@@ -210,6 +214,11 @@ def public_client(kratos_server: KratosServer) -> Iterator[ory_kratos_client.Api
 @pytest.fixture
 def identity_api(admin_client: ory_kratos_client.ApiClient) -> ory_kratos_client.IdentityApi:
     return ory_kratos_client.IdentityApi(admin_client)
+
+
+@pytest.fixture
+def frontend_api(public_client: ory_kratos_client.ApiClient) -> ory_kratos_client.FrontendApi:
+    return ory_kratos_client.FrontendApi(public_client)
 
 
 @pytest.fixture
