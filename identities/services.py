@@ -427,3 +427,23 @@ def identities_after(queryset: Any, token: str | None, limit: int) -> list[Ident
         except ValueError as error:
             raise BadRequest("The page token is invalid, do not craft your own page tokens") from error
     return list(queryset.order_by("id")[:limit])
+
+
+def _unchanged_draft(identity: Identity, **changes: Any) -> IdentityDraft:
+    """A draft that keeps every field of `identity` except `changes` (self-service edits)."""
+    fields = {
+        "traits": identity.traits, "schema_id": identity.schema_id, "state": identity.state,
+        "metadata_public": identity.metadata_public, "metadata_admin": identity.metadata_admin,
+        "external_id": identity.external_id,
+    }
+    return IdentityDraft(**{**fields, **changes})
+
+
+def update_traits(identity: Identity, traits: Any) -> Identity:
+    """A self-service profile change: only the traits (and what follows from them) change."""
+    return update_identity(identity, _unchanged_draft(identity, traits=traits))
+
+
+def set_password(identity: Identity, password: str) -> Identity:
+    """A self-service password change, hashed with the configured hasher."""
+    return update_identity(identity, _unchanged_draft(identity, credentials={"password": {"config": {"password": password}}}))

@@ -26,6 +26,12 @@ urlpatterns += [
     path("self-service/logout", selfservice.logout),
     path("self-service/errors", selfservice.flow_error),
 ]
+urlpatterns += [
+    path("self-service/settings/browser", selfservice.settings_init_browser),
+    path("self-service/settings/api", selfservice.settings_init_api),
+    path("self-service/settings/flows", selfservice.settings_get_flow),
+    path("self-service/settings", selfservice.settings_submit),
+]
 for flow in ("login", "registration"):
     urlpatterns += [
         path(f"self-service/{flow}/browser", selfservice.init_browser, {"flow": flow}),

@@ -31,6 +31,12 @@ class FlowExpired(KratosError):
                 "since": int(self.since.total_seconds() * 1_000_000_000)}
 
 
+class FlowGone(FlowExpired):
+    """An expired settings, verification or browser recovery flow fetched by GET: 410 without an id."""
+
+    error_id = None
+
+
 class SessionAlreadyAvailable(BadRequest):
     error_id = "session_already_available"
     message = "you are already logged in"
@@ -101,3 +107,28 @@ class SessionAAL1Required(KratosError):
 
     def __init__(self) -> None:
         super().__init__("You can not requested a higher AAL (AAL2/AAL3) without an active session.")
+
+
+class SessionRefreshRequired(KratosError):
+    """A settings change of credentials or identifiers after `privileged_session_max_age`."""
+
+    status = HTTPStatus.FORBIDDEN
+    error_id = "session_refresh_required"
+    message = "The requested action was forbidden"
+
+    def __init__(self, redirect_browser_to: str) -> None:
+        super().__init__("The login session is too old and thus not allowed to update these fields. "
+                         "Please re-authenticate.")
+        self.redirect_browser_to = redirect_browser_to
+
+    def top_level_fields(self) -> dict[str, Any]:
+        return {"redirect_browser_to": self.redirect_browser_to}
+
+
+class IdentityMismatch(KratosError):
+    status = HTTPStatus.FORBIDDEN
+    error_id = "security_identity_mismatch"
+    message = "The requested action was forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("The request was made for another identity and has been blocked for security reasons.")

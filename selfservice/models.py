@@ -6,14 +6,12 @@ A flow is a database row with a UUID key, never session data; its state changes 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from django.db import models
 
 from identities.models import Timestamped
 from selfservice.ui import UIContainer
-
-TERMINAL = "passed_challenge"
-
 
 class FlowType(models.TextChoices):
     API = "api"
@@ -24,12 +22,20 @@ class FlowState(models.TextChoices):
     CHOOSE_METHOD = "choose_method"
     SENT_EMAIL = "sent_email"
     PASSED_CHALLENGE = "passed_challenge"
+    # Settings flows (Kratos selfservice/flow/settings/state.go).
+    SHOW_FORM = "show_form"
+    SUCCESS = "success"
 
 
-_NEXT = {
+# Login, registration, recovery and verification move forward only; settings may be saved again.
+_CHALLENGE = {
     FlowState.CHOOSE_METHOD: {FlowState.CHOOSE_METHOD, FlowState.SENT_EMAIL, FlowState.PASSED_CHALLENGE},
     FlowState.SENT_EMAIL: {FlowState.SENT_EMAIL, FlowState.PASSED_CHALLENGE},
     FlowState.PASSED_CHALLENGE: set(),
+}
+_SETTINGS = {
+    FlowState.SHOW_FORM: {FlowState.SHOW_FORM, FlowState.SUCCESS},
+    FlowState.SUCCESS: {FlowState.SHOW_FORM, FlowState.SUCCESS},
 }
 
 
@@ -53,6 +59,8 @@ class Flow(Timestamped):
     identity_schema = models.CharField(max_length=255, blank=True, default="")
     organization_id = models.UUIDField(null=True, blank=True)
 
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = _CHALLENGE
+
     class Meta(Timestamped.Meta):
         abstract = True
 
@@ -64,7 +72,7 @@ class Flow(Timestamped):
         return now >= self.expires_at
 
     def move_to(self, state: str) -> None:
-        if state not in _NEXT[FlowState(self.state)]:
+        if state not in self.TRANSITIONS[FlowState(self.state)]:
             raise InvalidFlowTransition(f"{self.state} → {state}")
         self.state = state
 
@@ -91,6 +99,15 @@ class LoginFlow(Flow):
 class RegistrationFlow(Flow):
     class Meta(Flow.Meta):
         indexes = [models.Index(fields=["nid", "expires_at"], name="reg_flow_nid_expires_idx")]
+
+
+class SettingsFlow(Flow):
+    TRANSITIONS = _SETTINGS
+
+    identity = models.ForeignKey("identities.Identity", on_delete=models.CASCADE, related_name="+")
+
+    class Meta(Flow.Meta):
+        indexes = [models.Index(fields=["nid", "expires_at"], name="settings_flow_nid_expires_idx")]
 
 
 class FlowError(Timestamped):

@@ -9,30 +9,32 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from identities.api.serializers import identity_json
 from kratos_project import clock
-from kratos_project.errors import KratosError, NotFound, error_response
+from kratos_project.errors import KratosError, NoSessionFound, NotFound, error_response
 from kratos_project.jsontime import rfc3339
 from selfservice import csrf
 from selfservice.api.serializers import flow_json, redirect_browser_to, set_ory_session_token
-from selfservice.errors import FlowExpired, SessionAlreadyAvailable
+from selfservice.errors import FlowExpired, FlowGone, SessionAlreadyAvailable, SessionInactive, SessionRefreshRequired
 from selfservice.flows.common import FlowKind, get_flow, take_transient_payload
 from selfservice.flows.login import LOGIN, start_login, submit_login
 from selfservice.flows.logout import create_logout_url, logout_api, logout_browser
 from selfservice.flows.registration import REGISTRATION, start_registration, submit_registration
+from selfservice.flows.settings import SETTINGS, ensure_owner, settings_return_url, start_settings, submit_settings
 from selfservice.models import Flow, FlowError, FlowType
-from selfservice.negotiation import accepts_json
+from selfservice.negotiation import accepts_json, request_url
 from selfservice.payload import parse_payload
 from selfservice.redirects import default_return_url, secure_return_to
 from selfservice.responses import SeeOther, error_for, json_ok, show_flow, wants_html, with_query
 from selfservice.text import ui_text
 from selfservice.ui import flatten
 from sessions_app.cookies import clear_session_cookie, set_session_cookie
-from sessions_app.services import session_json
+from sessions_app.models import Session
+from sessions_app.services import session_from_request, session_json
 from strategies.base import FlowContinues, FlowValidationError
 
 _STARTERS: dict[str, Callable[[HttpRequest, str], Flow]] = {"login": start_login, "registration": start_registration}
@@ -74,12 +76,16 @@ def get_flow_view(request: HttpRequest, flow: str) -> HttpResponse:
 
 
 def _expired_on_fetch(kind: FlowKind, found: Flow) -> FlowExpired:
+    return FlowExpired(found.expires_at, clock.now(), details=_restart_details(kind, found))
+
+
+def _restart_details(kind: FlowKind, found: Flow) -> dict[str, Any]:
     """A GET of an expired flow says where to start again (no replacement is made, unlike a submit)."""
     init = kind.init_url(found.type)
     details: dict[str, Any] = {"api": init} if found.is_api else {"redirect_to": init}
     if found.return_to and not found.is_api:
         details["return_to"] = found.return_to
-    return FlowExpired(found.expires_at, clock.now(), details=details)
+    return details
 
 
 @csrf_exempt
@@ -102,11 +108,16 @@ def submit(request: HttpRequest, flow: str) -> HttpResponse:
     except FlowValidationError as invalid:
         return _show_messages(request, kind, found, invalid.messages, payload)
     except KratosError as error:
-        if error.status == 400 and not isinstance(error, FlowExpired) and error.error_id is None:
-            # Kratos folds any 400 of a flow step into the flow as message 4000001.
-            return _show_messages(request, kind, found, [(None, ui_text(4000001, reason=error.reason or error.message))],
-                                  payload)
-        return error_for(request, error, kind.ui_url(), found)
+        return _flow_step_error(request, kind, found, error, payload)
+
+
+def _flow_step_error(request: HttpRequest, kind: FlowKind, flow: Flow, error: KratosError,
+                     payload: dict[str, Any]) -> HttpResponse:
+    if error.status == 400 and not isinstance(error, FlowExpired) and error.error_id is None:
+        # Kratos folds any 400 of a flow step into the flow as message 4000001.
+        return _show_messages(request, kind, flow, [(None, ui_text(4000001, reason=error.reason or error.message))],
+                              payload)
+    return error_for(request, error, kind.ui_url(), flow)
 
 
 def _show_messages(request: HttpRequest, kind: FlowKind, flow: Flow, messages: list[tuple[str | None, dict[str, Any]]],
@@ -211,3 +222,75 @@ def flow_error(request: HttpRequest) -> HttpResponse:
     return json_ok({"id": str(stored.id), "error": stored.error, "created_at": rfc3339(stored.created_at),
                     "updated_at": rfc3339(stored.updated_at)})
 
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def _login_for(request: HttpRequest) -> str:
+    """Where a browser without a session goes to sign in first (it comes back afterwards)."""
+    return with_query(LOGIN.init_url(FlowType.BROWSER), return_to=request_url(request))
+
+
+@require_http_methods(["GET"])
+def settings_init_browser(request: HttpRequest) -> HttpResponse:
+    try:
+        created = start_settings(request, FlowType.BROWSER)
+    except SessionInactive as error:
+        return error_response(error) if accepts_json(request) else SeeOther(_login_for(request))
+    if accepts_json(request):
+        return json_ok(flow_json(created))
+    return SeeOther(with_query(SETTINGS.ui_url(), flow=created.id))
+
+
+@require_http_methods(["GET"])
+def settings_init_api(request: HttpRequest) -> HttpResponse:
+    return json_ok(flow_json(start_settings(request, FlowType.API)))
+
+
+def _settings_session(request: HttpRequest) -> Session:
+    """Fetching or submitting a settings flow: the id-less 401 (JSON) or a redirect to the login UI."""
+    session = session_from_request(request)
+    if session is None:
+        raise NoSessionFound()
+    return session
+
+
+@require_http_methods(["GET"])
+def settings_get_flow(request: HttpRequest) -> HttpResponse:
+    found = get_flow(SETTINGS, request.GET.get("id"))
+    try:
+        ensure_owner(found, _settings_session(request))
+    except NoSessionFound as error:
+        return error_response(error) if not wants_html(request) else HttpResponseRedirect(LOGIN.ui_url())
+    if found.type == FlowType.BROWSER:
+        csrf.verify_flow_cookie(request, found.csrf_token)
+    if found.is_expired(clock.now()):
+        # Kratos answers an expired settings flow with a 410 that has no error id.
+        raise FlowGone(found.expires_at, clock.now(), details=_restart_details(SETTINGS, found))
+    return json_ok(flow_json(found))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def settings_submit(request: HttpRequest) -> HttpResponse:
+    found = get_flow(SETTINGS, request.GET.get("flow"))
+    payload: dict[str, Any] = {}
+    try:
+        session = _settings_session(request)
+        payload = parse_payload(request)
+        saved = submit_settings(request, found, payload, session)
+    except NoSessionFound as error:
+        return error_response(error) if not wants_html(request, found) else HttpResponseRedirect(LOGIN.ui_url())
+    except SessionRefreshRequired as error:
+        return error_response(error) if not wants_html(request, found) else SeeOther(error.redirect_browser_to)
+    except FlowValidationError as invalid:
+        return _show_messages(request, SETTINGS, found, invalid.messages, payload)
+    except KratosError as error:
+        return _flow_step_error(request, SETTINGS, found, error, payload)
+    if wants_html(request, saved):
+        return SeeOther(settings_return_url(saved))
+    body = flow_json(saved)
+    if saved.return_to and not saved.is_api:
+        body["continue_with"] = [redirect_browser_to(saved.return_to)]
+    return json_ok(body)

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from identities.models import Identity
-    from selfservice.models import LoginFlow, RegistrationFlow
+    from selfservice.models import LoginFlow, RegistrationFlow, SettingsFlow
     from selfservice.ui import Message, UIContainer
+    from sessions_app.models import Session
 
 
 class NotResponsible(Exception):
@@ -70,3 +71,14 @@ class RegistrationStrategy(Protocol):
 
     def register(self, flow: RegistrationFlow, payload: Mapping[str, Any]) -> Identity:
         """Create the identity, or raise NotResponsible / FlowValidationError."""
+
+
+@runtime_checkable
+class SettingsStrategy(Protocol):
+    id: ClassVar[str]
+
+    def add_settings_nodes(self, flow: SettingsFlow, ui: UIContainer) -> None:
+        """Add this method's nodes to a settings flow of `flow.identity`."""
+
+    def update_settings(self, flow: SettingsFlow, payload: Mapping[str, Any], session: Session) -> None:
+        """Apply the change, or raise NotResponsible / FlowValidationError / SessionRefreshRequired."""

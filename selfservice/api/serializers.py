@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from kratos_project.jsontime import rfc3339
-from selfservice.models import Flow, LoginFlow
+from identities.api.serializers import identity_json
+from selfservice.models import Flow, LoginFlow, SettingsFlow
 
 
 def flow_json(flow: Flow) -> dict[str, Any]:
@@ -27,6 +28,8 @@ def flow_json(flow: Flow) -> dict[str, Any]:
     if flow.identity_schema:
         body["identity_schema"] = flow.identity_schema
     body["state"] = flow.state
+    if isinstance(flow, SettingsFlow):
+        body["identity"] = identity_json(flow.identity, admin=False)
     if isinstance(flow, LoginFlow):
         body["created_at"] = rfc3339(flow.created_at)
         body["updated_at"] = rfc3339(flow.updated_at)

@@ -27,7 +27,7 @@ from selfservice.flows.common import (
 )
 from selfservice.hooks import after_hooks
 from selfservice.models import Flow, FlowState, RegistrationFlow
-from selfservice.registration_form import flow_schema, show_traits
+from selfservice.traits import flow_schema, show_traits
 from selfservice.text import ui_text
 from selfservice.ui import UIContainer, sort_nodes, trait_nodes
 from sessions_app.models import Session

@@ -15,10 +15,13 @@ from identities import hashing
 from identities.models import CredentialIdentifier, Identity, IdentityCredential
 from identities.schemas import get_schema, normalize_identifier
 from kratos_project.config import get_config
-from selfservice.models import LoginFlow, RegistrationFlow
-from selfservice.registration_form import create_identity_from_traits
+from identities.services import set_password
+from selfservice.flows.settings import ensure_privileged
+from selfservice.models import LoginFlow, RegistrationFlow, SettingsFlow
+from selfservice.traits import create_identity_from_traits
 from selfservice.text import ui_text
 from selfservice.ui import UIContainer, identifier_label, input_node, submit_node
+from sessions_app.models import Session
 from strategies.base import Authenticated, FlowValidationError, NotResponsible
 from strategies.password.policy import check_password
 
@@ -98,6 +101,25 @@ class PasswordStrategy:
 
         return create_identity_from_traits(flow, payload, credentials={"password": {"config": {"password": password}}},
                                            before_create=policy)
+
+    # --- settings ------------------------------------------------------------------------------
+
+    def add_settings_nodes(self, flow: SettingsFlow, ui: UIContainer) -> None:
+        ui.upsert(input_node("password", METHOD, type="password", required=True, autocomplete="new-password",
+                             label=ui_text(1070001)))
+        ui.upsert(submit_node("method", METHOD, METHOD, ui_text(1070003)))
+
+    def update_settings(self, flow: SettingsFlow, payload: Mapping[str, Any], session: Session) -> None:
+        if payload.get("method") != METHOD:
+            raise NotResponsible()
+        password = payload.get("password")
+        if not isinstance(password, str) or not password:
+            raise FlowValidationError([_missing("password")])
+        ensure_privileged(flow, session)
+        identifiers = get_schema(flow.identity.schema_id).validate(flow.identity.traits).identifiers
+        if violations := check_password(password, identifiers.get("password", [])):
+            raise FlowValidationError([("password", v.as_ui_text()) for v in violations])
+        set_password(flow.identity, password)
 
 
 def _password_credential(identifier: str) -> IdentityCredential | None:

@@ -57,12 +57,24 @@ class Flows:
         if self.kind == "spa":
             return self.client.post(url, body, content_type="application/json", HTTP_ACCEPT="application/json")
         return Client(**{SURFACE_KEY: "public"}).post(url, body, content_type="application/json",
-                                                       HTTP_ACCEPT="application/json")
+                                                       HTTP_ACCEPT="application/json", **self._auth())
 
     def fetch(self, flow_id: str, flow: str) -> dict[str, Any]:
-        response = self.client.get(f"/self-service/{flow}/flows", {"id": flow_id}, HTTP_ACCEPT="application/json")
+        response = self.client.get(f"/self-service/{flow}/flows", {"id": flow_id}, HTTP_ACCEPT="application/json",
+                                   **self._auth())
         assert response.status_code == 200, response.content
         return response.json()
+
+    def sign_in(self, identifier: str, password: str) -> None:
+        """Log in through the login flow, keeping the cookie (browser, spa) or the token (api)."""
+        response = self.submit(self.start("login"), method="password", identifier=identifier, password=password)
+        assert response.status_code == (303 if self.kind == "browser" else 200), response.content
+        if self.kind == "api":
+            self.session_token = response.json()["session_token"]
+
+    def shown(self, flow: dict[str, Any], response: Any, name: str) -> dict[str, Any]:
+        """The flow a submission re-rendered: in the body, or behind the browser's redirect."""
+        return self.fetch(flow["id"], name) if self.kind == "browser" else response.json()
 
     def whoami(self) -> Any:
         client = self.client if self.kind != "api" else Client(**{SURFACE_KEY: "public"})

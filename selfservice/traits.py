@@ -1,4 +1,4 @@
-"""Traits on a registration flow: the form fields, their values, and creating the identity from them."""
+"""Traits in flows: the form fields, their values, validating them and creating the identity from them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -9,25 +9,25 @@ from identities.schemas import IdentitySchema, get_schema
 from identities.services import IdentityDraft, create_identity
 from kratos_project.config import get_config
 from kratos_project.errors import Conflict, SchemaValidationError
-from selfservice.models import RegistrationFlow
+from selfservice.models import Flow, RegistrationFlow
 from selfservice.text import ui_text
 from selfservice.ui import UIContainer, flatten, scalar_traits, trait_nodes
 from selfservice.validation import trait_messages
 from strategies.base import FlowValidationError
 
 
-def flow_schema(flow: RegistrationFlow) -> IdentitySchema:
+def flow_schema(flow: Flow) -> IdentitySchema:
     return get_schema(flow.identity_schema or get_config().default_schema_id)
 
 
-def add_trait_nodes(flow: RegistrationFlow, ui: UIContainer, *, hidden: bool = False) -> None:
-    for node in trait_nodes(flow_schema(flow).document):
+def add_trait_nodes(flow: Flow, ui: UIContainer, *, hidden: bool = False, group: str = "default") -> None:
+    for node in trait_nodes(flow_schema(flow).document, group=group):
         if hidden:
             node["attributes"]["type"] = "hidden"
         ui.upsert(node)
 
 
-def submitted_traits(flow: RegistrationFlow, payload: Mapping[str, Any]) -> dict[str, Any]:
+def submitted_traits(flow: Flow, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The traits of a submission; form strings become the booleans and numbers the schema wants."""
     traits = payload.get("traits")
     if not isinstance(traits, Mapping):
@@ -61,12 +61,12 @@ def _from_form(value: str, kind: Any) -> Any:
     return value
 
 
-def show_traits(ui: UIContainer, traits: Mapping[str, Any]) -> None:
-    """Echo what was submitted into the trait inputs, so a re-rendered form keeps it."""
-    ui.set_values(flatten(traits, "traits"), group="default")
+def show_traits(ui: UIContainer, traits: Mapping[str, Any], group: str = "default") -> None:
+    """Put trait values into their inputs (what was submitted, or the identity's current traits)."""
+    ui.set_values(flatten(traits, "traits"), group=group)
 
 
-def validate_traits(flow: RegistrationFlow, traits: Mapping[str, Any]) -> dict[str, list[str]]:
+def validate_traits(flow: Flow, traits: Mapping[str, Any]) -> dict[str, list[str]]:
     """The traits' credential identifiers, or FlowValidationError with messages on the trait nodes."""
     try:
         return flow_schema(flow).validate(traits).identifiers
