@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import DateTimeField, Q, QuerySet, Value
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from identities.api.serializers import identity_json
@@ -24,7 +24,7 @@ from kratos_project import clock
 from kratos_project.config import get_config, parse_duration
 from kratos_project.errors import BadRequest, ResourceNotFound
 from kratos_project.jsontime import rfc3339
-from sessions_app import cookies
+from sessions_app import cookies, reads
 from sessions_app.models import AAL, Session
 from sessions_app.tokens import new_session_token, token_hash
 
@@ -151,12 +151,9 @@ def session_and_token_from_request(request: HttpRequest) -> tuple[Session, str] 
 
 
 def session_by_token(token: str) -> Session | None:
-    """The valid session of a token, in one query: the session joined with its identity, found by the hash."""
-    try:
-        session = Session.objects.select_related("identity").get(token_hash=token_hash(token))
-    except Session.DoesNotExist:
-        return None
-    return session if session.is_active(clock.now()) else None
+    """The valid session of a token, with its identity, in one query found by the token's hash."""
+    session = reads.session_with_identity(token_hash(token))
+    return session if session is not None and session.is_active(clock.now()) else None
 
 
 def get_session(session_id: uuid.UUID) -> Session:
@@ -333,32 +330,6 @@ def load_addresses(identities: Iterable[Identity]) -> None:
             identity._verifiable_addresses, identity._recovery_addresses = lists  # type: ignore[attr-defined]
     if not pending:
         return
-    for row in _address_rows(pending.keys()):
-        verifiable, recovery = pending[row[0]]
-        if row[-1] == "verifiable":
-            verifiable.append(_verifiable(row))
-        else:
-            recovery.append(_recovery(row))
-
-
-def _address_rows(identity_ids: Iterable[uuid.UUID]) -> list[tuple[Any, ...]]:
-    ids = list(identity_ids)
-    common = ("identity_id", "id", "via", "value")
-    verifiable = VerifiableAddress.objects.filter(identity_id__in=ids).values_list(
-        *common, "verified", "status", "verified_at", "created_at", "updated_at", Value("verifiable"))
-    recovery = RecoveryAddress.objects.filter(identity_id__in=ids).values_list(
-        *common, Value(False), Value(""), Value(None, output_field=DateTimeField()), "created_at", "updated_at",
-        Value("recovery"))
-    return list(verifiable.union(recovery, all=True))
-
-
-def _verifiable(row: tuple[Any, ...]) -> VerifiableAddress:
-    identity_id, address_id, via, value, verified, status, verified_at, created_at, updated_at, _ = row
-    return VerifiableAddress(id=address_id, identity_id=identity_id, via=via, value=value, verified=verified,
-                             status=status, verified_at=verified_at, created_at=created_at, updated_at=updated_at)
-
-
-def _recovery(row: tuple[Any, ...]) -> RecoveryAddress:
-    identity_id, address_id, via, value, *_, created_at, updated_at, _ = row
-    return RecoveryAddress(id=address_id, identity_id=identity_id, via=via, value=value, created_at=created_at,
-                           updated_at=updated_at)
+    for address in reads.addresses_of(pending.keys()):
+        verifiable, recovery = pending[address.identity_id]
+        (verifiable if isinstance(address, VerifiableAddress) else recovery).append(address)
