@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class CourierConfig(AppConfig):
-    """Courier: no models yet; later issues fill this app."""
+    """Courier: messages queued by the flows and sent by `manage.py courier_watch`."""
 
     name = "courier"
     verbose_name = "Courier"

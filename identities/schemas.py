@@ -9,22 +9,19 @@ import base64
 import functools
 import json
 import re
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import jsonschema
 from jsonschema import Draft7Validator, FormatChecker, validators
 
 from kratos_project.config import get_config
 from kratos_project.errors import BadRequest, KratosError, NotFound, SchemaValidationError
+from kratos_project.fetcher import fetch
 
 EXTENSION = "ory.sh/kratos"
-HTTP_TIMEOUT_SECONDS = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
@@ -139,25 +136,10 @@ def _validation_error(errors: list[jsonschema.ValidationError]) -> SchemaValidat
     return error
 
 
-def _read_url(url: str) -> bytes:
-    parsed = urlparse(url)
-    if parsed.scheme == "base64":
-        encoded = url[len("base64://"):]
-        # Accept both base64 alphabets, padded or not: operators paste either.
-        standard = encoded.translate(str.maketrans("-_", "+/"))
-        return base64.b64decode(standard + "=" * (-len(standard) % 4))
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.netloc + parsed.path)).read_bytes()
-    if parsed.scheme in ("http", "https"):
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked)
-            return response.read()
-    raise ValueError(f"unsupported schema URL scheme {parsed.scheme!r}")
-
-
 @functools.cache
 def _load_document(url: str) -> Mapping[str, Any]:
     try:
-        document = json.loads(_read_url(url))
+        document = json.loads(fetch(url))
     except (OSError, ValueError) as error:
         raise SchemaLoadError(f"Unable to load the identity schema from {url}: {error}") from error
     traits = (document.get("properties") or {}).get("traits") if isinstance(document, dict) else None

@@ -7,9 +7,11 @@ Kratos serves every admin route under `/admin/…` and rewrites paths that lack 
 from django.contrib import admin
 from django.urls import include, path
 
+from courier.api.views import CourierMessageViewSet
 from identities.api.schema_views import IdentitySchemaViewSet
 from identities.api.views import IdentityViewSet
 from kratos_project import health
+from selfservice.api.views import AdminRecoveryCodeView, AdminRecoveryLinkView
 from sessions_app.api.views import AdminIdentitySessionViewSet, AdminSessionViewSet
 
 handler404 = "kratos_project.errors.page_not_found"
@@ -32,6 +34,10 @@ api = [
     path("sessions/<str:pk>", AdminSessionViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
     path("sessions/<str:pk>/extend", AdminSessionViewSet.as_view({"patch": "extend"})),
     path("identities/<str:pk>/sessions", AdminIdentitySessionViewSet.as_view({"get": "list", "delete": "destroy"})),
+    path("recovery/code", AdminRecoveryCodeView.as_view()),
+    path("recovery/link", AdminRecoveryLinkView.as_view()),
+    path("courier/messages", CourierMessageViewSet.as_view({"get": "list"})),
+    path("courier/messages/<str:pk>", CourierMessageViewSet.as_view({"get": "retrieve"})),
 ]
 
 urlpatterns = [

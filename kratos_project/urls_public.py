@@ -39,6 +39,13 @@ for flow in ("login", "registration"):
         path(f"self-service/{flow}/flows", selfservice.get_flow_view, {"flow": flow}),
         path(f"self-service/{flow}", selfservice.submit, {"flow": flow}),
     ]
+for flow in ("recovery", "verification"):
+    urlpatterns += [
+        path(f"self-service/{flow}/browser", selfservice.init_browser, {"flow": flow}),
+        path(f"self-service/{flow}/api", selfservice.init_api, {"flow": flow}),
+        path(f"self-service/{flow}/flows", selfservice.get_recovery_or_verification_flow, {"flow": flow}),
+        path(f"self-service/{flow}", selfservice.submit_recovery_or_verification, {"flow": flow}),
+    ]
 
 # `GET /__bench/lookup`, bench/sessions.py's baseline, only with KRATOS_BENCH_BASELINE=1 (never by default).
 urlpatterns += bench_baseline.urlpatterns()

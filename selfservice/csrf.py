@@ -77,9 +77,13 @@ def request_token(request: HttpRequest) -> str:
 
 
 def regenerate(request: HttpRequest) -> str:
-    """A new token for a new principal (after login, logout): the old one must stop working."""
-    token = new_token()
-    request._kratos_new_csrf_token = token  # type: ignore[attr-defined]
+    """A new token for a new principal (after login, logout): the old one must stop working.
+
+    Once per request: a second call (a registration's verification hook, then its session) returns
+    the same new token, so a flow made in between belongs to the cookie the browser ends up with.
+    """
+    token = getattr(request, "_kratos_regenerated_csrf_token", None) or new_token()
+    request._kratos_regenerated_csrf_token = request._kratos_new_csrf_token = token  # type: ignore[attr-defined]
     request.COOKIES.pop(cookie_name(), None)
     return token
 

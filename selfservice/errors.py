@@ -5,7 +5,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from kratos_project.errors import BadRequest, KratosError
+from kratos_project.errors import BadRequest, KratosError, NotFound
 from kratos_project.jsontime import rfc3339
 
 
@@ -132,3 +132,57 @@ class IdentityMismatch(KratosError):
 
     def __init__(self) -> None:
         super().__init__("The request was made for another identity and has been blocked for security reasons.")
+
+
+class FlowReplaced(KratosError):
+    """A verification step that restarted the flow: the new one (with the reason as a message) is `use_flow_id`."""
+
+    status = HTTPStatus.GONE
+    error_id = "self_service_flow_replaced"
+    message = "self-service flow replaced"
+
+    def __init__(self, replacement_id: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.replacement_id = replacement_id
+
+    def top_level_fields(self) -> dict[str, Any]:
+        return {"use_flow_id": str(self.replacement_id)}
+
+
+class BrowserLocationChangeRequired(KratosError):
+    """A JSON client must navigate the browser (e.g. to the settings UI after a recovery)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    error_id = "browser_location_change_required"
+    message = "browser location change required"
+
+    def __init__(self, redirect_browser_to: str) -> None:
+        super().__init__(f"In order to complete this flow please redirect the browser to: {redirect_browser_to}")
+        self.redirect_browser_to = redirect_browser_to
+
+    def top_level_fields(self) -> dict[str, Any]:
+        return {"redirect_browser_to": self.redirect_browser_to}
+
+
+class RecoverySessionAvailable(SessionAlreadyAvailable):
+    """Recovery while signed in (Kratos's recovery ErrAlreadyLoggedIn: the generic 400 message, same id)."""
+
+    message = BadRequest.message
+
+    def __init__(self) -> None:
+        BadRequest.__init__(self, "A valid session was detected and thus recovery is not possible.")
+
+
+class FlowDisabled(BadRequest):
+    """Recovery or verification switched off (`selfservice.flows.<flow>.enabled`): a plain 400, no id."""
+
+    def __init__(self, flow: str) -> None:
+        super().__init__(f"{flow.capitalize()} is not allowed because it was disabled.")
+
+
+class EndpointDisabled(NotFound):
+    """An admin endpoint of a disabled method (Kratos `selfservice/strategy/handler.go`)."""
+
+    def __init__(self) -> None:
+        super().__init__("This endpoint was disabled by system administrator. Please check your url or contact "
+                         "the system administrator to enable it.")

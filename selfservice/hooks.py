@@ -1,8 +1,9 @@
 """After-hooks from configuration (`selfservice.flows.<flow>.after[.<method>].hooks`), as Kratos reads them.
 
 A per-method list replaces the flow-level one; `session` always runs last. Hooks this server does
-not run yet (`verification`, `show_verification_ui`, `web_hook`, …) are skipped with a warning, as
-Kratos skips names it does not know.
+not run yet (`web_hook`, `require_verified_address`, …) are skipped with a warning, as Kratos skips
+names it does not know. The `verification` hook needs no configuring: registration and settings
+run it whenever verification is enabled, as Kratos inserts it.
 """
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ import logging
 from kratos_project.config import get_config
 
 logger = logging.getLogger("kratos.hooks")
-SUPPORTED = {"registration": {"session"}, "login": {"revoke_active_sessions"}}
+SUPPORTED = {
+    "registration": {"session", "verification", "show_verification_ui"},
+    "login": {"revoke_active_sessions"},
+    "settings": {"verification"},
+    "recovery": {"revoke_active_sessions"},
+}
 
 
 def after_hooks(flow: str, method: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Persisted self-service flows (Kratos's login/registration/… flow rows) and stored flow errors.
+"""Persisted self-service flows (Kratos's login/registration/… flow rows), one-time codes and stored flow errors.
 
 A flow is a database row with a UUID key, never session data; its state changes only through
 `move_to`, and its UI container is stored as the JSON clients receive.
@@ -108,6 +108,59 @@ class SettingsFlow(Flow):
 
     class Meta(Flow.Meta):
         indexes = [models.Index(fields=["nid", "expires_at"], name="settings_flow_nid_expires_idx")]
+
+
+class VerificationFlow(Flow):
+    # Code submissions so far (Kratos's `submit_count`): past `max_submissions` no code is compared.
+    submit_count = models.IntegerField(default=0)
+
+    class Meta(Flow.Meta):
+        indexes = [models.Index(fields=["nid", "expires_at"], name="verif_flow_nid_expires_idx")]
+
+
+class RecoveryFlow(Flow):
+    submit_count = models.IntegerField(default=0)
+    recovered_identity = models.ForeignKey("identities.Identity", null=True, blank=True, on_delete=models.CASCADE,
+                                           related_name="+")
+    # Flows the admin API creates (`POST /admin/recovery/code`) are opened in a browser the flow was
+    # never made for, so their anti-CSRF check is skipped (Kratos's DangerousSkipCSRFCheck).
+    skip_csrf_check = models.BooleanField(default=False)
+
+    class Meta(Flow.Meta):
+        indexes = [models.Index(fields=["nid", "expires_at"], name="recovery_flow_nid_expires_idx")]
+
+
+class CodePurpose(models.TextChoices):
+    RECOVERY_CODE = "recovery_code"
+    RECOVERY_LINK = "recovery_link"
+    VERIFICATION_CODE = "verification_code"
+    VERIFICATION_LINK = "verification_link"
+
+
+class OneTimeCode(Timestamped):
+    """A recovery or verification code (6 digits) or link token, stored only as its HMAC (`selfservice.codes`).
+
+    It belongs to one flow (`flow_id`: a recovery or a verification flow, by `purpose`) and proves
+    control of `verifiable_address` / `recovery_address`; an admin-issued recovery code has no address.
+    """
+
+    purpose = models.CharField(max_length=32, choices=CodePurpose.choices)
+    flow_id = models.UUIDField()
+    code_hmac = models.CharField(max_length=64)  # hex HMAC-SHA-512/256
+    identity = models.ForeignKey("identities.Identity", on_delete=models.CASCADE, related_name="+")
+    verifiable_address = models.ForeignKey("identities.VerifiableAddress", null=True, blank=True,
+                                           on_delete=models.CASCADE, related_name="+")
+    recovery_address = models.ForeignKey("identities.RecoveryAddress", null=True, blank=True,
+                                         on_delete=models.CASCADE, related_name="+")
+    issued_by_admin = models.BooleanField(default=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(Timestamped.Meta):
+        indexes = [
+            models.Index(fields=["nid", "flow_id", "purpose"], name="otc_nid_flow_purpose_idx"),
+            models.Index(fields=["nid", "expires_at"], name="otc_nid_expires_idx"),
+        ]
 
 
 class FlowError(Timestamped):

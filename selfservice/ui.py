@@ -28,6 +28,7 @@ def input_node(
     autocomplete: str | None = None,
     pattern: str | None = None,
     disabled: bool = False,
+    max_length: int | None = None,
     label: Message | None = None,
 ) -> Node:
     attributes: dict[str, Any] = {"name": name, "type": type}
@@ -40,6 +41,8 @@ def input_node(
     if pattern:
         attributes["pattern"] = pattern
     attributes["disabled"] = disabled
+    if max_length:
+        attributes["maxlength"] = max_length
     attributes["node_type"] = "input"
     return {"type": "input", "group": group, "attributes": attributes, "messages": [],
             "meta": {"label": label} if label else {}}
@@ -47,6 +50,12 @@ def input_node(
 
 def submit_node(name: str, value: str, group: str, label: Message) -> Node:
     return input_node(name, group, type="submit", value=value, label=label)
+
+
+def anchor_node(node_id: str, href: str, group: str, title: Message) -> Node:
+    """A link (`type: a`), e.g. the "Continue" of a completed verification; its label is its title."""
+    return {"type": "a", "group": group, "attributes": {"href": href, "title": title, "id": node_id, "node_type": "a"},
+            "messages": [], "meta": {"label": title}}
 
 
 def csrf_node(token: str) -> Node:

@@ -5,7 +5,7 @@ and do their own anti-CSRF checking (Kratos's scheme), so Django's CSRF middlewa
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,18 +15,30 @@ from django.views.decorators.http import require_http_methods
 
 from identities.api.serializers import identity_json
 from kratos_project import clock
+from kratos_project.config import get_config
 from kratos_project.errors import KratosError, NoSessionFound, NotFound, error_response
 from kratos_project.jsontime import rfc3339
 from selfservice import csrf
-from selfservice.api.serializers import flow_json, redirect_browser_to, set_ory_session_token
-from selfservice.errors import FlowExpired, FlowGone, SessionAlreadyAvailable, SessionInactive, SessionRefreshRequired
+from selfservice.api.serializers import flow_json, redirect_browser_to, set_ory_session_token, show_settings_ui
+from selfservice.errors import (
+    BrowserLocationChangeRequired,
+    FlowExpired,
+    FlowGone,
+    FlowReplaced,
+    SessionAlreadyAvailable,
+    SessionInactive,
+    SessionRefreshRequired,
+)
+from selfservice.flows import recovery, verification
 from selfservice.flows.common import FlowKind, get_flow, take_transient_payload
 from selfservice.flows.login import LOGIN, start_login, submit_login
 from selfservice.flows.logout import create_logout_url, logout_api, logout_browser
+from selfservice.flows.recovery import LINK_RECOVERY, RECOVERY, RecoverySuccess, start_recovery, submit_recovery
 from selfservice.flows.registration import REGISTRATION, start_registration, submit_registration
 from selfservice.flows.settings import SETTINGS, ensure_owner, settings_return_url, start_settings, submit_settings
+from selfservice.flows.verification import VERIFICATION, start_verification, submit_verification
 from selfservice.models import Flow, FlowError, FlowType
-from selfservice.negotiation import accepts_json, request_url
+from selfservice.negotiation import accepts_json, is_json_request, request_url
 from selfservice.payload import parse_payload
 from selfservice.redirects import default_return_url, secure_return_to
 from selfservice.responses import SeeOther, error_for, json_ok, show_flow, wants_html, with_query
@@ -35,10 +47,13 @@ from selfservice.ui import flatten
 from sessions_app.cookies import clear_session_cookie, set_session_cookie
 from sessions_app.models import Session
 from sessions_app.services import session_from_request, session_json
-from strategies.base import FlowContinues, FlowValidationError
+from strategies.base import FlowContinues, FlowStep, FlowValidationError
 
-_STARTERS: dict[str, Callable[[HttpRequest, str], Flow]] = {"login": start_login, "registration": start_registration}
-_KINDS = {"login": LOGIN, "registration": REGISTRATION}
+_STARTERS: dict[str, Callable[[HttpRequest, str], Flow]] = {
+    "login": start_login, "registration": start_registration, "recovery": start_recovery,
+    "verification": start_verification,
+}
+_KINDS = {"login": LOGIN, "registration": REGISTRATION, "recovery": RECOVERY, "verification": VERIFICATION}
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
@@ -128,7 +143,7 @@ def _show_messages(request: HttpRequest, kind: FlowKind, flow: Flow, messages: l
     ui.reset_messages()
     # Echo what was typed (never the password) so the form comes back filled in.
     ui.set_values({**flatten(payload.get("traits") or {}, "traits"),
-                   **({"identifier": payload["identifier"]} if isinstance(payload.get("identifier"), str) else {})})
+                   **{name: payload[name] for name in ("identifier", "email") if isinstance(payload.get(name), str)}})
     for node_name, message in messages:
         ui.add_message(message, node_name)
     if flow.csrf_token:
@@ -154,22 +169,24 @@ def _registration_succeeded(request: HttpRequest, result: Any) -> HttpResponse:
     if result.session is not None:
         body["session"] = session_json(result.session)
     if flow.is_api:
-        continue_with = [set_ory_session_token(result.token)] if result.token else []
+        continue_with = [*result.continue_with, *([set_ory_session_token(result.token)] if result.token else [])]
         if result.token:
             body["session_token"] = result.token
         return json_ok({**body, "continue_with": continue_with or None})
     return_to = flow.return_to or default_return_url("registration", flow.active)
-    response = _browser_success(request, return_to, body)
+    response = _browser_success(request, return_to, body, result.continue_with)
     if result.session is not None:
         set_session_cookie(response, result.session, result.token)
         csrf.regenerate(request)
     return response
 
 
-def _browser_success(request: HttpRequest, return_to: str, body: dict[str, Any]) -> HttpResponse:
+def _browser_success(request: HttpRequest, return_to: str, body: dict[str, Any],
+                     continue_with: Sequence[dict[str, Any]] = ()) -> HttpResponse:
     if wants_html(request):
-        return SeeOther(return_to)
-    return json_ok({**body, "continue_with": [redirect_browser_to(return_to)]})
+        # A `show_verification_ui` item sends an HTML browser to the verification UI instead.
+        return SeeOther(next((item["flow"]["url"] for item in continue_with), return_to))
+    return json_ok({**body, "continue_with": [redirect_browser_to(return_to), *continue_with]})
 
 
 def _public_identity(identity: Any) -> dict[str, Any]:
@@ -294,3 +311,79 @@ def settings_submit(request: HttpRequest) -> HttpResponse:
     if saved.return_to and not saved.is_api:
         body["continue_with"] = [redirect_browser_to(saved.return_to)]
     return json_ok(body)
+
+
+# --- recovery and verification ----------------------------------------------------------------
+
+_ENSURE_ENABLED = {"recovery": recovery.ensure_enabled, "verification": verification.ensure_enabled}
+_SUBMITTERS: dict[str, Callable[[HttpRequest, Any, dict[str, Any]], FlowStep | RecoverySuccess]] = {
+    "recovery": submit_recovery, "verification": submit_verification,
+}
+
+
+@require_http_methods(["GET"])
+def get_recovery_or_verification_flow(request: HttpRequest, flow: str) -> HttpResponse:
+    kind = _KINDS[flow]
+    _ENSURE_ENABLED[flow]()
+    found = get_flow(kind, request.GET.get("id"))
+    if found.type == FlowType.BROWSER and not getattr(found, "skip_csrf_check", False):
+        csrf.verify_flow_cookie(request, found.csrf_token)
+    if found.is_expired(clock.now()):
+        # Of these, only an expired api recovery flow keeps the error id (reference §4.2).
+        gone = FlowExpired if flow == "recovery" and found.is_api else FlowGone
+        raise gone(found.expires_at, clock.now(), details=_restart_details(kind, found))
+    return json_ok(flow_json(found))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def submit_recovery_or_verification(request: HttpRequest, flow: str) -> HttpResponse:
+    """Also answers GET: the emailed links (`?flow=&code=`, `?flow=&token=`) are opened in a browser."""
+    kind = _KINDS[flow]
+    flow_id = request.GET.get("flow")
+    if not flow_id and wants_html(request):
+        return SeeOther(kind.init_url(FlowType.BROWSER))
+    found = get_flow(kind, flow_id)
+    payload: dict[str, Any] = {}
+    try:
+        payload = parse_payload(request)
+        outcome = _SUBMITTERS[flow](request, found, payload)
+    except FlowValidationError as invalid:
+        return _show_messages(request, kind, found, invalid.messages, payload)
+    except FlowReplaced as replaced:
+        if wants_html(request):
+            return SeeOther(with_query(kind.ui_url(), flow=replaced.replacement_id))
+        return error_response(replaced)
+    except SessionAlreadyAvailable as error:
+        return SeeOther(default_return_url()) if wants_html(request) else error_response(error)
+    except KratosError as error:
+        return _flow_step_error(request, kind, found, error, payload)
+    if isinstance(outcome, RecoverySuccess):
+        return _recovery_succeeded(request, outcome)
+    if outcome.redirect_to:
+        return SeeOther(outcome.redirect_to)
+    if flow == "verification" and wants_html(request):
+        # An emailed link of an api flow is opened in a browser too: Kratos decides by the request alone.
+        return SeeOther(with_query(kind.ui_url(), flow=outcome.flow.id))
+    return show_flow(request, outcome.flow, kind.ui_url(), status=200)
+
+
+def _recovery_succeeded(request: HttpRequest, result: RecoverySuccess) -> HttpResponse:
+    """Kratos hands over to the settings UI: a 303 for HTML browsers (and always after a link); JSON
+    clients get 422 `browser_location_change_required`, or, with the `use_continue_with_transitions`
+    feature flag, the recovery flow with `continue_with` (the session token first, for api flows)."""
+    flow, settings_url = result.flow, with_query(SETTINGS.ui_url(), flow=result.settings_flow.id)
+    by_code = result.method != LINK_RECOVERY
+    response: HttpResponse
+    if by_code and get_config().get("feature_flags.use_continue_with_transitions") and (
+            flow.is_api or is_json_request(request)):
+        continue_with = [set_ory_session_token(result.token)] if flow.is_api else []
+        continue_with.append(show_settings_ui(result.settings_flow.id, settings_url))
+        response = json_ok({**flow_json(flow), "continue_with": continue_with})
+    elif by_code and is_json_request(request):
+        response = error_response(BrowserLocationChangeRequired(settings_url))
+    else:
+        response = SeeOther(settings_url)
+    if result.method == LINK_RECOVERY or not flow.is_api:
+        set_session_cookie(response, result.session, result.token)
+    return response

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from identities.models import Identity
-    from selfservice.models import LoginFlow, RegistrationFlow, SettingsFlow
+    from django.http import HttpRequest
+
+    from identities.models import Identity, VerifiableAddress
+    from selfservice.models import Flow, LoginFlow, RecoveryFlow, RegistrationFlow, SettingsFlow, VerificationFlow
     from selfservice.ui import Message, UIContainer
     from sessions_app.models import Session
 
@@ -41,6 +43,16 @@ class FlowContinues(Exception):
     def __init__(self, screen: str, traits: Mapping[str, Any] | None = None) -> None:
         super().__init__(screen)
         self.screen, self.traits = screen, dict(traits or {})
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    """A recovery or verification step that did not finish the flow: show `flow` (200 JSON, 303 to its
+    UI for HTML browsers), or, when `redirect_to` is set, send every client there with a 303 (a link
+    opened in a browser, a flow restarted for a JSON client)."""
+
+    flow: Flow
+    redirect_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,3 +94,29 @@ class SettingsStrategy(Protocol):
 
     def update_settings(self, flow: SettingsFlow, payload: Mapping[str, Any], session: Session) -> None:
         """Apply the change, or raise NotResponsible / FlowValidationError / SessionRefreshRequired."""
+
+
+@runtime_checkable
+class VerificationStrategy(Protocol):
+    id: ClassVar[str]
+
+    def add_verification_nodes(self, flow: VerificationFlow, ui: UIContainer) -> None:
+        """The nodes of a verification flow in its state: asking for an address, or for the code just sent."""
+
+    def verify(self, request: HttpRequest, flow: VerificationFlow, payload: Mapping[str, Any]) -> FlowStep:
+        """Send a code or link, or use one; or raise NotResponsible / FlowValidationError / a KratosError."""
+
+    def send_verification(self, flow: VerificationFlow, address: VerifiableAddress) -> None:
+        """Send a code or link for a known address (the verification hook after registration or settings)."""
+
+
+@runtime_checkable
+class RecoveryStrategy(Protocol):
+    id: ClassVar[str]
+
+    def add_recovery_nodes(self, flow: RecoveryFlow, ui: UIContainer) -> None:
+        """The nodes of a new recovery flow."""
+
+    def recover(self, request: HttpRequest, flow: RecoveryFlow, payload: Mapping[str, Any]) -> FlowStep | Authenticated:
+        """Send a code or link, or use one: the recovered identity when it was valid. Raises
+        NotResponsible / FlowValidationError / a KratosError."""

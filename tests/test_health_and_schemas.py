@@ -141,9 +141,9 @@ def test_schemas_load_over_http(kratos_env, admin_api):
 
 
 def test_a_schema_server_that_hangs_times_out(kratos_env, admin_api, monkeypatch):
-    from identities import schemas
+    from kratos_project import fetcher
 
-    monkeypatch.setattr(schemas, "HTTP_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(fetcher, "HTTP_TIMEOUT_SECONDS", 0.3)
     server = _SchemaServer(b"{}", delay=2)
     try:
         kratos_env(IDENTITY_SCHEMAS=json.dumps([{"id": "default", "url": server.url + "?slow"}]))

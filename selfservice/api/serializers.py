@@ -1,11 +1,11 @@
-"""Flow JSON as Kratos serialises it (`loginFlow`, `registrationFlow` in the OpenAPI spec)."""
+"""Flow JSON as Kratos serialises it (`loginFlow`, `recoveryFlow`, … in the OpenAPI spec), and `continue_with` items."""
 from __future__ import annotations
 
 from typing import Any
 
 from kratos_project.jsontime import rfc3339
 from identities.api.serializers import identity_json
-from selfservice.models import Flow, LoginFlow, SettingsFlow
+from selfservice.models import Flow, LoginFlow, RecoveryFlow, SettingsFlow, VerificationFlow
 
 
 def flow_json(flow: Flow) -> dict[str, Any]:
@@ -21,8 +21,9 @@ def flow_json(flow: Flow) -> dict[str, Any]:
     if flow.active:
         body["active"] = flow.active
     body["ui"] = flow.ui
-    # A Go NullUUID is a struct, which `omitempty` never omits: it is always there, null when unset.
-    body["organization_id"] = str(flow.organization_id) if flow.organization_id else None
+    if not isinstance(flow, RecoveryFlow | VerificationFlow):  # these two have no organization in Kratos
+        # A Go NullUUID is a struct, which `omitempty` never omits: it is always there, null when unset.
+        body["organization_id"] = str(flow.organization_id) if flow.organization_id else None
     if flow.transient_payload:
         body["transient_payload"] = flow.transient_payload
     if flow.identity_schema:
@@ -44,3 +45,7 @@ def redirect_browser_to(url: str) -> dict[str, str]:
 
 def set_ory_session_token(token: str) -> dict[str, str]:
     return {"action": "set_ory_session_token", "ory_session_token": token}
+
+
+def show_settings_ui(flow_id: Any, url: str) -> dict[str, Any]:
+    return {"action": "show_settings_ui", "flow": {"id": str(flow_id), "url": url}}

@@ -7,21 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.http import HttpRequest
 
 from kratos_project import clock
 from kratos_project.config import get_config, parse_duration
-from kratos_project.errors import BadRequest, NotFound
+from kratos_project.errors import BadRequest, KratosError, NotFound
 from selfservice import csrf
 from selfservice.errors import FlowExpired
 from selfservice.models import Flow, FlowType
-from selfservice.negotiation import request_url
+from selfservice.negotiation import is_json_request, request_url
 from selfservice.redirects import secure_return_to
 from selfservice.text import ui_text
-from selfservice.ui import UIContainer
+from selfservice.ui import Message, UIContainer
+from strategies.base import FlowStep
+from strategies.registry import registry
 
 ORIGIN_ON_API_FLOW = (
     'The HTTP Request Header included the "Origin" key, indicating that this request was made as part of an '
@@ -32,6 +36,7 @@ ORIGIN_ON_API_FLOW = (
 COOKIE_ON_API_FLOW = ORIGIN_ON_API_FLOW.replace('"Origin" key, indicating that this request was made as part of an '
                                                 "AJAX request in a Browser", '"Cookie" key, indicating that this '
                                                 "request was made by a Browser")
+T = TypeVar("T")
 # Cloudflare sets these on every request through it; Kratos lets them through on api flows.
 _CLOUDFLARE_COOKIE_PREFIXES = ("__cf", "_cf", "cf_")
 
@@ -45,6 +50,11 @@ class FlowKind:
     def ui_url(self) -> str:
         return str(get_config().get(f"selfservice.flows.{self.name}.ui_url"))
 
+    def ui_url_for(self, flow_id: UUID) -> str:
+        """The UI page showing one flow: `<ui_url>?flow=<id>`."""
+        url = self.ui_url()
+        return f"{url}{'&' if '?' in url else '?'}{urlencode({'flow': flow_id})}"
+
     def init_url(self, flow_type: str) -> str:
         return f"{get_config().public.base_url}self-service/{self.name}/{flow_type}"
 
@@ -56,13 +66,20 @@ class FlowKind:
 
 
 def create_flow(kind: FlowKind, request: HttpRequest, flow_type: str, build_ui: Callable[[Flow, UIContainer], None],
-                **fields: Any) -> Flow:
-    """A new flow with its UI, saved. `return_to` is allow-listed here, before anything is stored."""
+                *, lifespan: timedelta | None = None, **fields: Any) -> Flow:
+    """A new flow with its UI, saved. `return_to` is allow-listed here, before anything is stored.
+
+    `fields` are the kind's own fields; they may also replace what the request would give
+    (`request_url`, `return_to`, `csrf_token`) for a flow made on behalf of another flow (a hook) or
+    by the admin API, whose `lifespan` may differ from the kind's.
+    """
     now = clock.now()
-    return_to = secure_return_to(request.GET.get("return_to", ""))
-    flow = kind.model(type=flow_type, issued_at=now, expires_at=now + kind.lifespan(), request_url=request_url(request),
-                      return_to=return_to, ui={}, **fields)
-    flow.csrf_token = csrf.request_token(request) if flow_type == FlowType.BROWSER else ""
+    if "return_to" not in fields:
+        fields["return_to"] = secure_return_to(request.GET.get("return_to", ""))
+    if "csrf_token" not in fields:
+        fields["csrf_token"] = csrf.request_token(request) if flow_type == FlowType.BROWSER else ""
+    fields.setdefault("request_url", request_url(request))
+    flow = kind.model(type=flow_type, issued_at=now, expires_at=now + (lifespan or kind.lifespan()), ui={}, **fields)
     ui = UIContainer(action=kind.action(flow.id))
     # Api flows get the node too, empty: a native client has no anti-CSRF cookie and is never checked.
     ui.set_csrf(csrf.mask(flow.csrf_token) if flow.csrf_token else "")
@@ -70,6 +87,47 @@ def create_flow(kind: FlowKind, request: HttpRequest, flow_type: str, build_ui: 
     flow.container = ui
     flow.save(force_insert=True)
     return flow
+
+
+def method_strategy(protocol: type[T], method: str) -> T | None:
+    """The enabled strategy of `protocol` serving `method` (a recovery or verification flow's `active`)."""
+    return next((s for s in registry.for_flow(protocol) if s.id == method), None)  # type: ignore[attr-defined]
+
+
+def configured_strategy(protocol: type[T], flow: str) -> T:
+    """The enabled strategy `selfservice.flows.<flow>.use` names (Kratos's 500 when there is none)."""
+    use = str(get_config().get(f"selfservice.flows.{flow}.use") or "code")
+    if (strategy := method_strategy(protocol, use)) is None:
+        have = [s.id for s in registry.for_flow(protocol)]  # type: ignore[attr-defined]
+        raise KratosError(f"unable to find strategy for {use} have {have}")
+    return strategy
+
+
+def restart(kind: FlowKind, request: HttpRequest, flow_type: str, build_ui: Callable[[Flow, UIContainer], None],
+            message: Message, **fields: Any) -> Flow:
+    """A fresh recovery or verification flow carrying `message` (Kratos's retry…FlowWith…)."""
+    def build(flow: Flow, ui: UIContainer) -> None:
+        build_ui(flow, ui)
+        ui.messages.append(message)
+
+    return create_flow(kind, request, flow_type, build, **fields)
+
+
+def replace_and_redirect(kind: FlowKind, request: HttpRequest, flow: Flow,
+                         build_ui: Callable[[Flow, UIContainer], None]) -> FlowStep:
+    """Kratos answers an expired recovery or verification submit with a redirect to a replacement
+    flow (see `restart_location`), not with a 410."""
+    expired = replace_expired(kind, flow, build_ui, active=flow.active)
+    replacement = kind.model.objects.get(id=expired.replacement_id)
+    return FlowStep(replacement, redirect_to=restart_location(kind, request, replacement))
+
+
+def restart_location(kind: FlowKind, request: HttpRequest, flow: Flow) -> str:
+    """Where Kratos sends a client whose recovery or verification flow it restarted (or replaced after
+    expiry): JSON clients and api flows fetch the new flow, HTML browsers open its UI."""
+    if flow.is_api or is_json_request(request):
+        return f"{get_config().public.base_url}self-service/{kind.name}/flows?{urlencode({'id': flow.id})}"
+    return kind.ui_url_for(flow.id)
 
 
 def get_flow(kind: FlowKind, flow_id: str | None) -> Flow:

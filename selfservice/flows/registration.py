@@ -18,6 +18,7 @@ from kratos_project.config import get_config
 from kratos_project.errors import BadRequest
 from selfservice import csrf
 from selfservice.errors import RegistrationDisabled, SessionAlreadyAvailable
+from selfservice.flows import verification
 from selfservice.flows.common import (
     FlowKind,
     create_flow,
@@ -46,6 +47,7 @@ class RegistrationSuccess:
     identity: Identity
     session: Session | None
     token: str | None
+    continue_with: tuple[dict[str, Any], ...] = ()  # `show_verification_ui`, when that hook is configured
 
 
 def is_unified() -> bool:
@@ -97,13 +99,25 @@ def submit_registration(request: HttpRequest, flow: RegistrationFlow, payload: M
             flow.active = method
             flow.move_to(FlowState.PASSED_CHALLENGE)
             flow.save()
+            hooks = after_hooks("registration", method)
+            continue_with = _verify_addresses(request, flow, identity, hooks)
             session, token = None, None
-            if "session" in after_hooks("registration", method):
+            if "session" in hooks:
                 session, token = issue_session(identity, method=method, request=request)
     except FlowContinues as step:
         show_screen(flow, step.screen, step.traits)
         raise
-    return RegistrationSuccess(flow=flow, identity=identity, session=session, token=token)
+    return RegistrationSuccess(flow=flow, identity=identity, session=session, token=token, continue_with=continue_with)
+
+
+def _verify_addresses(request: HttpRequest, flow: RegistrationFlow, identity: Identity,
+                      hooks: list[str]) -> tuple[dict[str, Any], ...]:
+    """Kratos's `verification` hook (inserted first while verification is enabled): a code for the
+    first unverified address; `show_verification_ui` then puts that flow into `continue_with`."""
+    if not (verification.is_enabled() or "verification" in hooks):
+        return ()
+    item = verification.verify_after(request, flow, identity, after="registration")
+    return (item,) if item is not None and "show_verification_ui" in hooks else ()
 
 
 def _register(flow: RegistrationFlow, payload: Mapping[str, Any]) -> tuple[Identity, str]:

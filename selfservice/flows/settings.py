@@ -14,6 +14,7 @@ from kratos_project import clock
 from kratos_project.config import get_config, parse_duration
 from selfservice import csrf
 from selfservice.errors import IdentityMismatch, SessionInactive, SessionRefreshRequired
+from selfservice.flows import verification
 from selfservice.flows.common import (
     FlowKind,
     create_flow,
@@ -80,6 +81,9 @@ def submit_settings(request: HttpRequest, flow: SettingsFlow, payload: Mapping[s
     with transaction.atomic():
         method = _update(flow, payload, session)
         flow.identity.refresh_from_db()
+        if verification.is_enabled():
+            # Kratos inserts the `verification` hook: a new address (still `pending`) is sent a code.
+            verification.verify_after(request, flow, flow.identity, after="settings")
         _show_saved(flow, method)
     return flow
 

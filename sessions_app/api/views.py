@@ -4,9 +4,7 @@ Public: whoami and the caller's own sessions. Admin: every session, and an ident
 """
 from __future__ import annotations
 
-import json
 from typing import Any
-from uuid import UUID
 
 from django.http import HttpResponseRedirect
 from rest_framework import status
@@ -21,6 +19,7 @@ from kratos_project.pagination import (
     offset_link_header,
     parse_offset_pagination,
 )
+from kratos_project.uuids import parse_path_uuid
 from sessions_app import services
 from sessions_app.models import Session
 
@@ -33,17 +32,6 @@ _BOOLEANS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
 # Every method Kratos answers whoami to (CONNECT aside, which no Django view receives); DELETE reaches it
 # through `DELETE /sessions/{id}` with the id "whoami".
 WHOAMI_METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
-
-
-def _parse_uuid(value: str) -> UUID:
-    """A path id; a malformed one is herodot's 400 carrying gofrs/uuid's error text as the message."""
-    try:
-        return UUID(value)
-    except ValueError as error:
-        quoted = json.dumps(value)
-        if len(value) in (32, 36, 38, 41, 45):
-            raise BadRequest(message=f"uuid: incorrect UUID format in string {quoted}") from error
-        raise BadRequest(message=f"uuid: incorrect UUID length {len(value)} in string {quoted}") from error
 
 
 def _active_filter(request: Request) -> bool | None:
@@ -123,7 +111,7 @@ class PublicSessionViewSet(ViewSet):
 
     def destroy(self, request: Request, pk: str) -> Response:
         session = _caller(request)
-        session_id = _parse_uuid(pk)
+        session_id = parse_path_uuid(pk)
         if session_id == session.id:
             raise BadRequest(message="cannot revoke current session")
         services.revoke_identity_session(session.identity, session_id)
@@ -154,18 +142,18 @@ class AdminSessionViewSet(ViewSet):
         if pk == "whoami":
             return _redirect(request, get_config().public.base_url)
         expand = _expand(request)
-        session = services.get_session(_parse_uuid(pk))
+        session = services.get_session(parse_path_uuid(pk))
         body = services.session_json(session, include_identity="identity" in expand, include_devices="devices" in expand)
         # A single session starts from an empty device list in Kratos (lists leave it null).
         body["devices"] = body["devices"] or []
         return Response(body)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        services.revoke_session_by_id(_parse_uuid(pk))
+        services.revoke_session_by_id(parse_path_uuid(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def extend(self, request: Request, pk: str) -> Response:
-        session = services.extend_session(_parse_uuid(pk))
+        session = services.extend_session(parse_path_uuid(pk))
         if get_config().get("feature_flags.faster_session_extend"):
             return Response(status=status.HTTP_204_NO_CONTENT)
         # The legacy answer: the session re-read with its identity (Kratos ExpandDefault), devices empty.
@@ -177,9 +165,9 @@ class AdminSessionViewSet(ViewSet):
 
 class AdminIdentitySessionViewSet(ViewSet):
     def list(self, request: Request, pk: str) -> Response:
-        identity_id, active = _parse_uuid(pk), _active_filter(request)
+        identity_id, active = parse_path_uuid(pk), _active_filter(request)
         return _offset_page(request, services.identity_sessions(identity_id, active=active))
 
     def destroy(self, request: Request, pk: str) -> Response:
-        services.delete_identity_sessions(_parse_uuid(pk))
+        services.delete_identity_sessions(parse_path_uuid(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,16 +3,23 @@
 browser: an HTML client with a cookie jar, following Kratos's 303s and posting forms with the
 anti-CSRF token; spa: the same cookie jar speaking JSON; api: a native app, JSON without cookies,
 authenticating with the session token.
+
+`mailbox`: a real SMTP server (the courier tests' aiosmtpd one) that the courier delivers to.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 
+from courier.dispatcher import dispatch_queue
 from kratos_project.surfaces import SURFACE_KEY
+from tests.courier.conftest import SMTPServer, free_port
 
 KINDS = ("browser", "spa", "api")
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -37,10 +44,13 @@ class Flows:
     def accept(self) -> str:
         return HTML if self.kind == "browser" else "application/json"
 
-    def start(self, flow: str, **query: str) -> dict[str, Any]:
+    def init(self, flow: str, **query: str) -> Any:
+        """The raw answer of the init endpoint this kind of client calls."""
         variant = "api" if self.kind == "api" else "browser"
-        response = self.client.get(f"/self-service/{flow}/{variant}", query, HTTP_ACCEPT=self.accept,
-                                   **self._auth())
+        return self.client.get(f"/self-service/{flow}/{variant}", query, HTTP_ACCEPT=self.accept, **self._auth())
+
+    def start(self, flow: str, **query: str) -> dict[str, Any]:
+        response = self.init(flow, **query)
         if self.kind == "browser":
             assert response.status_code == 303, response.content
             flow_id = parse_qs(urlsplit(response["Location"]).query)["flow"][0]
@@ -58,6 +68,10 @@ class Flows:
             return self.client.post(url, body, content_type="application/json", HTTP_ACCEPT="application/json")
         return Client(**{SURFACE_KEY: "public"}).post(url, body, content_type="application/json",
                                                        HTTP_ACCEPT="application/json", **self._auth())
+
+    def open(self, url: str) -> Any:
+        """A link (from an email) opened in this client: an HTML GET, with this client's cookies."""
+        return self.client.get(path_of(url), HTTP_ACCEPT=HTML)
 
     def fetch(self, flow_id: str, flow: str) -> dict[str, Any]:
         response = self.client.get(f"/self-service/{flow}/flows", {"id": flow_id}, HTTP_ACCEPT="application/json",
@@ -104,3 +118,37 @@ def kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def flows(kind: str, db: None) -> Flows:
     return Flows(kind)
+
+
+class Mailbox:
+    """What the courier delivered over SMTP: `deliver()` runs one dispatcher pass, as the worker would."""
+
+    def __init__(self, server: SMTPServer) -> None:
+        self.server = server
+
+    def deliver(self) -> list[EmailMessage]:
+        dispatch_queue()
+        return self.server.mails
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [mail for mail in self.deliver() if mail["To"] == address]
+
+    def text(self, address: str) -> str:
+        """The plain-text body of the one message delivered to `address`."""
+        mails = self.to(address)
+        assert len(mails) == 1, [m["Subject"] for m in mails]
+        return mails[0].get_body(preferencelist=("plain",)).get_content()
+
+    def code(self, address: str) -> str:
+        return re.findall(r"^(\d{6})\s*$", self.text(address), re.MULTILINE)[0]
+
+    def link(self, address: str) -> str:
+        return re.findall(r"http://127\.0\.0\.1:4433/self-service/\S+", self.text(address))[0]
+
+
+@pytest.fixture
+def mailbox(kratos_env: Callable[..., None]) -> Iterator[Mailbox]:
+    server = SMTPServer(free_port()).start(auth_require_tls=False)
+    kratos_env(COURIER_SMTP_CONNECTION_URI=f"smtp://127.0.0.1:{server.port}/?disable_starttls=true")
+    yield Mailbox(server)
+    server.stop()

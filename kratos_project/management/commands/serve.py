@@ -2,6 +2,7 @@
 
 As `kratos serve`: the public API on `serve.public.port` (4433) and the admin API on
 `serve.admin.port` (4434), each its own gunicorn master, stopped together on SIGINT/SIGTERM.
+With `--watch-courier` a third child, `manage.py courier_watch`, sends queued messages.
 """
 from __future__ import annotations
 
@@ -30,12 +31,17 @@ def gunicorn_command(surface: str, serve: ServeConfig, *, workers: int, threads:
     ]
 
 
+def courier_command() -> list[str]:
+    # The config file and --dev reach the child through the environment manage.py set.
+    return [sys.executable, str(settings.BASE_DIR / "manage.py"), "courier_watch"]
+
+
 class Command(BaseCommand):
     help = "Serve the public and admin APIs (Kratos `serve`). --config FILE and --dev are read by manage.py."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--watch-courier", action="store_true",
-                            help="Also run the courier dispatcher (accepted; the courier arrives in a later release).")
+                            help="Also run the courier dispatcher (manage.py courier_watch).")
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
 
@@ -43,13 +49,11 @@ class Command(BaseCommand):
         config = get_config()
         if config.generated_secrets:
             self.stderr.write("warning: no secrets configured; using generated secrets valid for this process only")
+        commands = [gunicorn_command(surface, serve, workers=options["workers"], threads=options["threads"])
+                    for surface, serve in (("public", config.public), ("admin", config.admin))]
         if options["watch_courier"]:
-            self.stderr.write("note: --watch-courier accepted; there is no courier to watch yet")
-        children = [
-            subprocess.Popen(gunicorn_command(surface, serve, workers=options["workers"], threads=options["threads"]),
-                             env=os.environ.copy())
-            for surface, serve in (("public", config.public), ("admin", config.admin))
-        ]
+            commands.append(courier_command())
+        children = [subprocess.Popen(command, env=os.environ.copy()) for command in commands]
         self.stdout.write(f"public API on {config.public.base_url} (port {config.public.port}), "
                           f"admin API on {config.admin.base_url} (port {config.admin.port})")
         self._supervise(children)

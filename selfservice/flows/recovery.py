@@ -1,0 +1,145 @@
+"""The recovery flow (Kratos `selfservice/flow/recovery`): regain access through a recovery address.
+
+The method is `selfservice.flows.recovery.use` (`code`, the default, or `link`), fixed per flow in
+`active`. Whether or not the address belongs to anyone, the answer is the same (no account
+enumeration). A valid code or link signs the identity in with a privileged session and hands over
+to a new settings flow, where the user sets a new password.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from identities.models import Identity
+from kratos_project import clock
+from kratos_project.config import get_config, parse_duration
+from selfservice import csrf
+from selfservice.errors import FlowDisabled, IdentityDisabled, RecoverySessionAvailable
+from selfservice.flows import settings
+from selfservice.flows.common import (
+    FlowKind,
+    configured_strategy,
+    create_flow,
+    method_strategy,
+    replace_and_redirect,
+    restart,
+    restart_location,
+    take_transient_payload,
+)
+from selfservice.hooks import after_hooks
+from selfservice.models import Flow, FlowState, FlowType, RecoveryFlow, SettingsFlow
+from selfservice.text import ui_text
+from selfservice.ui import Message, UIContainer
+from sessions_app.models import Session
+from sessions_app.services import issue_session, revoke_other_sessions, session_from_request
+from strategies.base import Authenticated, FlowStep, FlowValidationError, NotResponsible, RecoveryStrategy
+
+RECOVERY = FlowKind("recovery", RecoveryFlow, expired_message_id=4060005)
+# The session methods a recovery signs in with (Kratos's CredentialsTypeRecoveryCode / …Link).
+CODE_RECOVERY, LINK_RECOVERY = "code_recovery", "link_recovery"
+
+
+@dataclass(frozen=True)
+class RecoverySuccess:
+    flow: RecoveryFlow
+    method: str  # CODE_RECOVERY or LINK_RECOVERY
+    session: Session
+    token: str
+    settings_flow: SettingsFlow
+
+
+def ensure_enabled() -> None:
+    if not get_config().get("selfservice.flows.recovery.enabled"):
+        raise FlowDisabled("recovery")
+
+
+def ensure_signed_out(request: HttpRequest) -> None:
+    if session_from_request(request) is not None:
+        raise RecoverySessionAvailable()
+
+
+def primary_strategy() -> RecoveryStrategy:
+    return configured_strategy(RecoveryStrategy, "recovery")
+
+
+def build_ui(flow: Flow, ui: UIContainer) -> None:
+    strategy = method_strategy(RecoveryStrategy, flow.active) or primary_strategy()
+    strategy.add_recovery_nodes(flow, ui)  # type: ignore[arg-type]
+
+
+def start_recovery(request: HttpRequest, flow_type: str) -> RecoveryFlow:
+    ensure_enabled()
+    ensure_signed_out(request)
+    return create_flow(RECOVERY, request, flow_type, build_ui, active=primary_strategy().id)
+
+
+def submit_recovery(request: HttpRequest, flow: RecoveryFlow, payload: Mapping[str, Any]) -> FlowStep | RecoverySuccess:
+    """Raises FlowValidationError (messages for the flow), RecoverySessionAvailable or another KratosError."""
+    if flow.is_expired(clock.now()):
+        return replace_and_redirect(RECOVERY, request, flow, build_ui)
+    take_transient_payload(flow, payload)
+    strategy = method_strategy(RecoveryStrategy, flow.active)
+    try:
+        if strategy is None:
+            raise NotResponsible()
+        outcome = strategy.recover(request, flow, payload)
+    except NotResponsible:
+        raise FlowValidationError([(None, ui_text(4010005))]) from None
+    if isinstance(outcome, Authenticated):
+        return complete_recovery(request, flow, outcome)
+    return outcome
+
+
+def restarted(request: HttpRequest, flow_type: str, method: str, message: Message) -> FlowStep:
+    """A fresh flow carrying `message`, and the client sent to it (Kratos's retryRecoveryFlow)."""
+    replacement = restart(RECOVERY, request, flow_type, build_ui, message, active=method)
+    return FlowStep(replacement, redirect_to=restart_location(RECOVERY, request, replacement))
+
+
+# --- success -----------------------------------------------------------------------------------
+
+
+def complete_recovery(request: HttpRequest, flow: RecoveryFlow, recovered: Authenticated) -> RecoverySuccess:
+    """Kratos's recoveryIssueSession: a privileged session (just authenticated, aal1) and a settings
+    flow saying how long it stays privileged. A link recovery always ends in a browser."""
+    identity = recovered.identity
+    if not identity.is_active:
+        raise IdentityDisabled(identity.id)
+    in_browser = flow.type == FlowType.BROWSER or recovered.method == LINK_RECOVERY
+    with transaction.atomic():
+        ui = flow.container
+        ui.messages = []
+        if in_browser:
+            flow.csrf_token = csrf.regenerate(request)  # a new principal
+            ui.set_csrf(csrf.mask(flow.csrf_token))
+        flow.container = ui
+        flow.recovered_identity = identity
+        flow.move_to(FlowState.PASSED_CHALLENGE)
+        flow.save()
+        session, token = issue_session(identity, method=recovered.method, request=request)
+        if "revoke_active_sessions" in after_hooks("recovery", recovered.method):
+            revoke_other_sessions(identity, keep=session)
+        settings_flow = _settings_flow(request, flow, identity, FlowType.BROWSER if in_browser else flow.type)
+    return RecoverySuccess(flow=flow, method=recovered.method, session=session, token=token,
+                           settings_flow=settings_flow)
+
+
+def _settings_flow(request: HttpRequest, flow: RecoveryFlow, identity: Identity, flow_type: str) -> SettingsFlow:
+    max_age = parse_duration(str(get_config().get("selfservice.flows.settings.privileged_session_max_age") or "1h"))
+    privileged_until = clock.now() + max_age
+
+    def build(new: Flow, ui: UIContainer) -> None:
+        settings.build_ui(new, ui)
+        ui.messages.append(ui_text(1060001, privilegedSessionExpiresAt=privileged_until,
+                                   privileged_session_expires_at=privileged_until,
+                                   privileged_session_expires_at_unix=int(privileged_until.timestamp())))
+
+    # The recovery's return_to (or the after-recovery URL) is where the settings flow returns to.
+    return_to = flow.return_to or str(get_config().get("selfservice.flows.recovery.after.default_browser_return_url")
+                                      or "")
+    return create_flow(settings.SETTINGS, request, flow_type, build, identity=identity,
+                       identity_schema=identity.schema_id, state=FlowState.SHOW_FORM, return_to=return_to)
