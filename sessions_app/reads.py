@@ -5,7 +5,8 @@ reads whoami makes (a session with its identity; both kinds of address) are writ
 process: building and compiling them with the ORM cost 0.7 and 1.6 ms on the benchmark machine,
 several times what SQLite takes to answer them (bench/sessions.py, docs/benchmarks.md). Their rows
 become model instances as the ORM makes them (the backend's converters, then `Model.from_db`), and
-they filter by the bound network themselves, as the scoped manager would.
+they filter by the bound network themselves, as the scoped manager would. On PostgreSQL they are
+prepared statements (see `_cursor`).
 tests/sessions/test_whoami_reads.py checks on every backend that they return what the ORM returns.
 """
 from __future__ import annotations
@@ -16,14 +17,26 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import environ
+import psycopg
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 
 from identities.models import Identity, RecoveryAddress, VerifiableAddress
 from kratos_project.tenancy import current_nid
 from sessions_app.models import Session
+
+# Parsing and planning whoami's two statements were most of what PostgreSQL spent on a whoami, so they
+# are prepared: once per connection, then only bound and run. A prepared statement lives in one server
+# session, which a pooler that hands each transaction another server connection breaks (PgBouncer's
+# transaction pooling before 1.21, or with `max_prepared_statements = 0`: "prepared statement
+# _pg3_0 does not exist"); deployments behind one set KRATOS_PG_PREPARE=0. Django itself never
+# prepares, for the same reason.
+PREPARE_ENV_VAR = "KRATOS_PG_PREPARE"
+_PREPARE_ON_POSTGRESQL = environ.Env().bool(PREPARE_ENV_VAR, default=True)
 
 
 def session_with_identity(token_hash: str) -> Session | None:
@@ -57,12 +70,6 @@ def addresses_of(identity_ids: Iterable[uuid.UUID]) -> list[VerifiableAddress | 
     return addresses
 
 
-# Every service in front of this one asks `/sessions/whoami` about every request it gets, so the
-# two reads whoami makes (`session_by_token`, `_addresses`) are hand-written SELECTs, written once
-# per process: building and compiling them with the ORM cost 0.7 and 1.6 ms on the benchmark
-# machine, several times what SQLite takes to answer them (bench/sessions.py, docs/benchmarks.md).
-# Their rows become model instances as the ORM makes them (the backend's converters, then
-# `Model.from_db`), and they filter by the bound network themselves, as the scoped manager would.
 # One database serves every model here, so the SQL and the converters are cached per process (the
 # converters depend on the backend and the settings only, not on the connection they came from).
 
@@ -143,6 +150,26 @@ def _db_uuid(connection: BaseDatabaseWrapper, value: uuid.UUID) -> Any:
 
 
 def _select(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """`connection.cursor()`; on PostgreSQL, around a psycopg cursor that prepares its statements.
+
+    Django's own PostgreSQL cursors bind parameters client-side, which cannot prepare; a plain
+    `psycopg.Cursor` binds them server-side (the `%s` placeholders become `$1`, `$2`…) and can.
+    Everything else is what `connection.cursor()` does: the health check and connect first, then
+    Django's wrapper, so these queries are logged and counted, go through execute wrappers, and
+    raise Django's database errors.
+    """
+    if connection.vendor != "postgresql" or not _PREPARE_ON_POSTGRESQL:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    # Django connects with prepare_threshold=None, which disables preparing on the connection; 0
+    # prepares a statement the first time it runs. Only server-side binding cursors consult it, and
+    # this is the only one: every other query stays unprepared.
+    connection.connection.prepare_threshold = 0
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))  # Django's wrapper, as cursor() adds it

@@ -5,7 +5,7 @@ from typing import Any
 
 from kratos_project.jsontime import rfc3339
 from identities.api.serializers import identity_json
-from selfservice.models import Flow, LoginFlow, RecoveryFlow, SettingsFlow, VerificationFlow
+from selfservice.models import Flow, LoginFlow, RegistrationFlow, SettingsFlow
 
 
 def flow_json(flow: Flow) -> dict[str, Any]:
@@ -21,12 +21,15 @@ def flow_json(flow: Flow) -> dict[str, Any]:
     if flow.active:
         body["active"] = flow.active
     body["ui"] = flow.ui
-    if not isinstance(flow, RecoveryFlow | VerificationFlow):  # these two have no organization in Kratos
+    # Only login and registration flows have an organization and a chosen schema in Kratos (the
+    # settings flow's schema is its identity's): the SDK's settingsFlow model rejects both fields.
+    with_schema = isinstance(flow, LoginFlow | RegistrationFlow)
+    if with_schema:
         # A Go NullUUID is a struct, which `omitempty` never omits: it is always there, null when unset.
         body["organization_id"] = str(flow.organization_id) if flow.organization_id else None
     if flow.transient_payload:
         body["transient_payload"] = flow.transient_payload
-    if flow.identity_schema:
+    if with_schema and flow.identity_schema:
         body["identity_schema"] = flow.identity_schema
     body["state"] = flow.state
     if isinstance(flow, SettingsFlow):

@@ -5,6 +5,10 @@ These tests talk to the server only over HTTP, through Ory's own SDK (`ory_krato
 of its own (a temp SQLite file, or a fresh database on the PostgreSQL/MySQL server named by the
 `DSN` environment variable, as CI runs the suite), with the production settings module.
 Deselect them with `-m "not compat"`.
+
+`kratos_mail_server` is a second such server, for the flows that send mail: it runs
+`serve --watch-courier`, so its courier worker delivers over SMTP to `inbox`, a real SMTP server
+(aiosmtpd) in this process, and has verification, recovery and the link method switched on.
 """
 from __future__ import annotations
 
@@ -17,9 +21,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +34,14 @@ import pytest
 import yaml
 
 from kratos_project.dsn import database_settings
+from tests.courier.conftest import SMTPServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_CONFIG = ROOT / "tests" / "kratos.test.yml"
 READY_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 20
+# The courier worker polls every 100 ms (`_mail_config`), so mail arrives well within this.
+MAIL_TIMEOUT_SECONDS = 15
 # Process-wide settings the test run sets that must not leak into the server: it runs with the
 # production settings module and reads its database and ports from the config file only.
 _TEST_ONLY_ENV = ("DJANGO_SETTINGS_MODULE", "KRATOS_CONFIG", "KRATOS_DEV", "DSN")
@@ -111,7 +119,19 @@ def _mysql_admin(settings: dict[str, Any], statement: str) -> None:
         connection.close()
 
 
-def _write_config(path: Path, dsn: str, public_port: int, admin_port: int) -> None:
+def _merged(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` merged in, key by key into nested mappings."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _write_config(path: Path, dsn: str, public_port: int, admin_port: int,
+                  overrides: Mapping[str, Any]) -> None:
     config = yaml.safe_load(TEST_CONFIG.read_text(encoding="utf-8"))
     config["dsn"] = dsn
     # Native registration answers with a session and its token only with this hook, which the
@@ -122,7 +142,7 @@ def _write_config(path: Path, dsn: str, public_port: int, admin_port: int) -> No
         "public": {"port": public_port, "base_url": f"http://127.0.0.1:{public_port}/"},
         "admin": {"port": admin_port, "base_url": f"http://127.0.0.1:{admin_port}/"},
     }
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    path.write_text(yaml.safe_dump(_merged(config, overrides)), encoding="utf-8")
 
 
 def _server_env() -> dict[str, str]:
@@ -178,18 +198,19 @@ def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
     assert process.returncode == 0, f"serve exited with {process.returncode}:\n{log.read_text(errors='replace')}"
 
 
-@pytest.fixture(scope="session")
-def kratos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KratosServer]:
-    tmp = tmp_path_factory.mktemp("kratos-server")
+@contextmanager
+def _running_server(tmp: Path, overrides: Mapping[str, Any] | None = None,
+                    *serve_options: str) -> Iterator[KratosServer]:
+    """`manage.py serve` on free ports with a database of its own, the test config plus `overrides`."""
     log, config = tmp / "server.log", tmp / "kratos.yml"
     public_port, admin_port = _free_ports(2)
     server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}")
     with _dedicated_database(tmp) as dsn:
-        _write_config(config, dsn, public_port, admin_port)
+        _write_config(config, dsn, public_port, admin_port, overrides or {})
         _manage("migrate", "--noinput", "--config", str(config), log=log)
         with log.open("ab") as output:
             # A session of its own so a hung server can be killed with its gunicorn children.
-            process = subprocess.Popen([sys.executable, "manage.py", "serve", "--config", str(config)],
+            process = subprocess.Popen([sys.executable, "manage.py", "serve", "--config", str(config), *serve_options],
                                        cwd=ROOT, env=_server_env(), stdout=output, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         _wait_until_ready(process, server, log)
@@ -197,6 +218,73 @@ def kratos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KratosSe
             yield server
         finally:
             _stop(process, log)
+
+
+@pytest.fixture(scope="session")
+def kratos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KratosServer]:
+    with _running_server(tmp_path_factory.mktemp("kratos-server")) as server:
+        yield server
+
+
+class Inbox:
+    """The mail a real SMTP server received from the courier worker, a process of its own: waits
+    for it with a bounded poll."""
+
+    def __init__(self, server: SMTPServer) -> None:
+        self.server = server
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [mail for mail in self.server.mails if mail["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1) -> list[EmailMessage]:
+        """The first `count` mails to `address`, once they have all arrived."""
+        deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+        while len(mails := self.to(address)) < count:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{len(mails)} of {count} mail(s) to {address} within {MAIL_TIMEOUT_SECONDS}s; "
+                            f"all: {[(m['To'], m['Subject']) for m in self.server.mails]}")
+            time.sleep(0.05)
+        return mails[:count]
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[Inbox]:
+    server = SMTPServer(free_port()).start(auth_require_tls=False)  # plain SMTP, no STARTTLS offered
+    yield Inbox(server)
+    server.stop()
+
+
+def _mail_config(smtp_port: int) -> dict[str, Any]:
+    ui = "http://127.0.0.1:4455"
+    return {
+        "courier": {
+            "smtp": {"connection_uri": f"smtp://127.0.0.1:{smtp_port}/?disable_starttls=true",
+                     "from_address": "accounts@example.org"},
+            "worker": {"pull_wait": "100ms"},
+        },
+        "feature_flags": {"use_continue_with_transitions": True},  # native apps get the recovered session
+        "selfservice": {
+            "methods": {"link": {"enabled": True}},
+            "flows": {
+                "verification": {"enabled": True, "use": "code", "ui_url": f"{ui}/verification"},
+                "recovery": {"enabled": True, "use": "code", "ui_url": f"{ui}/recovery"},
+                "settings": {"ui_url": f"{ui}/settings"},
+                # A native app learns the verification flow the registration started.
+                "registration": {"after": {"password": {"hooks": [{"hook": "session"},
+                                                                  {"hook": "show_verification_ui"}]}}},
+            },
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def kratos_mail_server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[KratosServer]:
+    """A server whose courier worker (`serve --watch-courier`) delivers to `inbox`; one per module.
+
+    One worker per listener: its tests send one request at a time, and it boots in half the time."""
+    with _running_server(tmp_path_factory.mktemp("kratos-mail-server"), _mail_config(inbox.server.port),
+                         "--watch-courier", "--workers", "1") as server:
+        yield server
 
 
 @pytest.fixture

@@ -30,28 +30,14 @@ from ory_kratos_client import (
     UpdateIdentityBody,
 )
 from ory_kratos_client.exceptions import ApiException, BadRequestException, NotFoundException
-from pydantic import BaseModel
+
+from tests.compat.test_sdk_frontend import exact
 
 pytestmark = pytest.mark.compat
 
 # Kratos's own bcrypt fixture for the password "test" (hash/hash_comparator_test.go).
 BCRYPT_TEST = "$2a$12$o6hx.Wog/wvFSkT/Bp/6DOxCtLRTDj7lm9on9suF/WaCGNVHbkfL6"
 NEXT_LINK = re.compile(r'<([^>]*)>;\s*rel="next"')
-
-
-def exact(value: Any) -> Any:
-    """`value`, after checking that no model in it carries fields outside Kratos's spec."""
-    if isinstance(value, BaseModel):
-        assert value.additional_properties == {}, f"{type(value).__name__}: {value.additional_properties}"
-        for name in type(value).model_fields:
-            exact(getattr(value, name))
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            exact(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            exact(item)
-    return value
 
 
 def password_credentials(**config: str) -> IdentityWithCredentials:
