@@ -1,4 +1,5 @@
-"""Courier use cases: queue a message (for the flows) and read messages (for the admin API).
+"""Courier use cases: queue a message (for the flows), read messages (for the admin API) and put
+given-up messages back in the queue (for the operator console).
 
 Flows call `enqueue_email` / `enqueue_sms` inside their request (and transaction): the message is
 rendered and stored as `queued`, nothing is sent. `courier.dispatcher` sends it later.
@@ -6,6 +7,7 @@ rendered and stored as `queued`, nothing is sent. `courier.dispatcher` sends it 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -14,8 +16,9 @@ from django.core.validators import validate_email
 from django.db.models import Prefetch, Q
 
 from courier import templates
-from courier.models import Dispatch, Message, MessageType
+from courier.models import Dispatch, Message, MessageStatus, MessageType
 from courier.page_tokens import Position
+from kratos_project import clock
 from kratos_project.errors import ResourceNotFound
 
 logger = logging.getLogger("kratos.courier")
@@ -83,3 +86,20 @@ def get_message(message_id: UUID) -> Message:
         raise ResourceNotFound()
     return message
 
+
+# A worker holds a `processing` message and a `sent` one is delivered: neither is re-queued.
+_REQUEUEABLE = (MessageStatus.ABANDONED, MessageStatus.QUEUED)
+
+
+def requeue_messages(message_ids: Iterable[UUID]) -> int:
+    """Queue the bound network's abandoned messages, and queued ones waiting out a retry backoff, for
+    the worker's next pull, with a fresh retry budget; returns how many were re-queued.
+
+    Kratos has no re-queue; its worker abandons a message claimed with `send_count` above
+    `courier.message_retries`, so `send_count` starts again at 0 (or the message would be abandoned
+    unsent at once). The dispatches keep the record of every earlier attempt.
+    """
+    now = clock.now()
+    # One UPDATE guarded by the status: a message a worker claimed meanwhile is left to it.
+    return Message.objects.filter(id__in=list(message_ids), status__in=_REQUEUEABLE).update(
+        status=MessageStatus.QUEUED, send_count=0, next_attempt_at=now, updated_at=now)

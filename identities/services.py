@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from identities import credentials as creds
 from identities.models import (
@@ -417,6 +418,20 @@ def normalize_identifier_for_lookup(value: str) -> str:
     from identities.schemas import normalize_identifier
 
     return normalize_identifier(value)
+
+
+def identifiers_starting_with(term: str) -> QuerySet[CredentialIdentifier]:
+    """The operator console's identifier search: a prefix, as typed or normalised (stored identifiers are)."""
+    return CredentialIdentifier.objects.filter(
+        Q(identifier__startswith=term) | Q(identifier__startswith=normalize_identifier_for_lookup(term)))
+
+
+def primary_identifiers(identity: str = "pk") -> QuerySet[CredentialIdentifier]:
+    """A subquery for the identifier an operator knows the identity `OuterRef(identity)` by: a
+    password identifier, else the first one."""
+    return CredentialIdentifier.objects.filter(credential__identity=OuterRef(identity)).order_by(
+        Case(When(type="password", then=Value(0)), default=Value(1), output_field=IntegerField()), "identifier",
+    ).values("identifier")[:1]
 
 
 def identities_after(queryset: Any, token: str | None, limit: int) -> list[Identity]:

@@ -80,3 +80,11 @@ def kratos_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]
     yield override
     monkeypatch.undo()
     get_config.cache_clear()
+
+
+@pytest.fixture
+def console(admin_user: Any) -> Client:
+    """A logged-in operator (a `createsuperuser` user) of the operator console, on the admin surface."""
+    client = Client(**{SURFACE_KEY: "admin"})
+    client.force_login(admin_user)
+    return client

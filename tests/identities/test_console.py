@@ -1,6 +1,7 @@
 """The operator console (Django admin on the admin port) through HTTP, as an operator uses it."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -13,23 +14,14 @@ from identities.services import IdentityDraft, create_identity
 from kratos_project import clock
 from kratos_project.surfaces import SURFACE_KEY
 from kratos_project.tenancy import bind_network
+from selfservice.models import RecoveryFlow
+from sessions_app.cookies import cookie_name
+from tests.console import listed, shown_messages
+from tests.selfservice.conftest import HTML
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/console/identities/identity/"
-
-
-@pytest.fixture
-def console(admin_user: Any) -> Client:
-    """A logged-in operator (a `createsuperuser` user) on the admin surface."""
-    client = Client(**{SURFACE_KEY: "admin"})
-    client.force_login(admin_user)
-    return client
-
-
-def listed(response: Any) -> set[str]:
-    assert response.status_code == 200, response.content
-    return {str(identity.id) for identity in response.context["cl"].result_list}
 
 
 def change_page(identity_id: str) -> str:
@@ -181,13 +173,120 @@ def test_identities_of_another_network_are_invisible(console, identity_factory):
         assert Identity.objects.get(id=theirs.id).state == "active"
 
 
+# --- recovery links ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recovery_enabled(kratos_env):
+    kratos_env(SELFSERVICE_FLOWS_RECOVERY_ENABLED="true")
+
+
+def _recovery_message(console: Client, identity_id: str) -> str:
+    response = console.post(CHANGELIST, {"action": "send_recovery_link", "_selected_action": [identity_id]},
+                            follow=True)
+    [message] = shown_messages(response)
+    return message
+
+
+def _signed_in_as(browser: Client) -> str:
+    return browser.get("/sessions/whoami", HTTP_ACCEPT="application/json").json()["identity"]["id"]
+
+
+def test_recovery_link_is_shown_and_signs_its_opener_in(console, recovery_enabled, kratos_env, identity_factory):
+    kratos_env(SELFSERVICE_METHODS_LINK_ENABLED="true")
+    ada = identity_factory(traits={"email": "ada@example.org"}, password="correct horse battery staple")
+
+    message = _recovery_message(console, ada["id"])
+    link = re.search(r"http://127\.0\.0\.1:4433(/self-service/recovery\?flow=[0-9a-f-]{36}&token=\w{32})", message)
+    browser = Client(**{SURFACE_KEY: "public"})
+    opened = browser.get(link[1], HTTP_ACCEPT=HTML)
+    again = Client(**{SURFACE_KEY: "public"}).get(link[1], HTTP_ACCEPT=HTML)
+
+    assert message.startswith("Recovery for ada@example.org: http://127.0.0.1:4433/self-service/recovery?flow=")
+    assert "(valid until " in message
+    assert opened.status_code == 303 and cookie_name() in opened.cookies
+    assert _signed_in_as(browser) == ada["id"]
+    assert again.status_code == 303 and cookie_name() not in again.cookies  # a link works once
+    assert LogEntry.objects.get(object_id=ada["id"]).change_message == "Created a recovery link."
+
+
+def test_recovery_falls_back_to_a_code_while_links_are_disabled(console, recovery_enabled, identity_factory):
+    ada = identity_factory(traits={"email": "ada@example.org"})
+
+    message = _recovery_message(console, ada["id"])
+    flow_id, code = re.search(r"flow=([0-9a-f-]{36}) with the code (\d{6}) ", message).groups()
+    browser = Client(**{SURFACE_KEY: "public"})
+    used = browser.post(f"/self-service/recovery?flow={flow_id}", {"method": "code", "code": code}, HTTP_ACCEPT=HTML)
+
+    assert used.status_code == 303 and cookie_name() in used.cookies
+    assert _signed_in_as(browser) == ada["id"]
+
+
+@pytest.mark.parametrize(("variables", "refusal"), [
+    ({}, "Recovery is disabled (selfservice.flows.recovery.enabled): no recovery link can be made."),
+    ({"SELFSERVICE_FLOWS_RECOVERY_ENABLED": "true", "SELFSERVICE_METHODS_CODE_ENABLED": "false"},
+     "Both recovery methods (link and code) are disabled: no recovery link can be made."),
+])
+def test_no_recovery_link_while_recovery_is_disabled(console, kratos_env, identity_factory, variables, refusal):
+    kratos_env(**variables)
+    ada = identity_factory(traits={"email": "ada@example.org"})
+
+    response = console.post(CHANGELIST, {"action": "send_recovery_link", "_selected_action": [ada["id"]]},
+                            follow=True)
+
+    assert [(m.level_tag, str(m)) for m in response.context["messages"]] == [("error", refusal)]
+    assert not RecoveryFlow.all_networks.exists() and not LogEntry.objects.exists()
+
+
+# --- networks ------------------------------------------------------------------------------------
+
+
+def test_networks_are_listed_read_only_across_the_installation(console, network):
+    other = Network.objects.create()
+    networks = "/console/identities/network/"
+
+    response = console.get(networks)
+
+    assert listed(response) == {str(network), str(other.id)}
+    html = response.content.decode()
+    assert html.count('alt="True"') == 1 and html.count('alt="False"') == 1  # only the default network
+    assert console.post(f"{networks}{other.id}/change/", {}).status_code == 403
+    assert console.get(f"{networks}add/").status_code == 403
+    assert console.post(f"{networks}{other.id}/delete/", {"post": "yes"}).status_code == 403
+    assert Network.objects.filter(id=other.id).exists()
+
+
+# --- access ----------------------------------------------------------------------------------------
+
+CONSOLE_PAGES = ["/console/", CHANGELIST, "/console/sessions_app/session/", "/console/courier/message/",
+                 "/console/identities/network/"]
+
+
 def test_console_requires_a_login():
     response = Client(**{SURFACE_KEY: "admin"}).get(CHANGELIST)
 
     assert response.status_code == 302 and response["Location"].startswith("/console/login/")
 
 
-@pytest.mark.parametrize("path", ["/console/", "/console/login/", CHANGELIST])
+@pytest.mark.parametrize("path", CONSOLE_PAGES)
+def test_accounts_that_are_not_staff_are_refused(path, django_user_model):
+    client = Client(**{SURFACE_KEY: "admin"})
+    client.force_login(django_user_model.objects.create_user("visitor", password="a long enough password"))
+
+    response = client.get(path)
+
+    assert response.status_code == 302 and response["Location"].startswith("/console/login/?next=")
+
+
+@pytest.mark.parametrize("path", CONSOLE_PAGES[1:])
+def test_staff_need_the_model_permission(path, django_user_model):
+    client = Client(**{SURFACE_KEY: "admin"})
+    client.force_login(django_user_model.objects.create_user("helper", password="a long password", is_staff=True))
+
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/console/login/", *CONSOLE_PAGES])
 def test_console_is_not_on_the_public_surface(path, admin_user):
     client = Client(**{SURFACE_KEY: "public"})
     client.force_login(admin_user)
