@@ -77,7 +77,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
-USE_I18N = False
+# The default pages translate Kratos's UI texts by message id (selfservice/templatetags/kratos_pages.py);
+# only they activate the browser's language, so API responses are never localised.
+USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/console/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
@@ -90,6 +93,17 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # A local breached-password list (strategies/password/policy.py) replaces the HIBP range API when
 # set. Kratos's config has no key for one, so this one is ours, read from the environment.
 BREACHED_PASSWORDS_FILE = environ.Env().str("KRATOS_BREACHED_PASSWORDS_FILE", default="")
+
+# On PostgreSQL, whoami's two reads are prepared statements (sessions_app/reads.py). A prepared
+# statement lives in one server session, which a pooler that hands each transaction another server
+# connection breaks (PgBouncer's transaction pooling before 1.21, or with max_prepared_statements = 0:
+# "prepared statement _pg3_0 does not exist"). KRATOS_PG_PREPARE=0 turns them off behind such a pooler.
+KRATOS_PG_PREPARE = environ.Env().bool("KRATOS_PG_PREPARE", default=True)
+
+# The default self-service pages (`/ui/…` on the public port, selfservice/pages.py) are used for every
+# flow whose `selfservice.flows.<flow>.ui_url` is not configured. Kratos has no key to switch them off,
+# so KRATOS_DEFAULT_PAGES=0 unmounts them (flows then redirect to Kratos's ory.sh fallback URLs).
+KRATOS_DEFAULT_PAGES = environ.Env().bool("KRATOS_DEFAULT_PAGES", default=True)
 
 SESSION_COOKIE_NAME = "kratos_console_session"
 SESSION_COOKIE_SECURE = not KRATOS.dev

@@ -3,7 +3,8 @@ from django.urls import path
 
 from identities.api.schema_views import IdentitySchemaViewSet
 from kratos_project import bench_baseline, health
-from sessions_app.api.views import WHOAMI_METHODS, PublicSessionViewSet
+from sessions_app.api.views import PublicSessionViewSet, whoami
+from selfservice import pages
 from selfservice import views as selfservice
 
 handler404 = "kratos_project.errors.page_not_found"
@@ -14,7 +15,7 @@ urlpatterns = [
     path("health/ready", health.ready),
     path("schemas", IdentitySchemaViewSet.as_view({"get": "list"})),
     path("schemas/<str:pk>", IdentitySchemaViewSet.as_view({"get": "retrieve"})),
-    path("sessions/whoami", PublicSessionViewSet.as_view(dict.fromkeys(WHOAMI_METHODS, "whoami"))),
+    path("sessions/whoami", whoami),
     path("sessions", PublicSessionViewSet.as_view({"get": "list", "delete": "destroy_others"})),
     path("sessions/<str:pk>", PublicSessionViewSet.as_view({"delete": "destroy"})),
     path("admin/identities/<str:pk>/sessions", PublicSessionViewSet.as_view({"delete": "redirect_to_admin"})),
@@ -29,7 +30,7 @@ urlpatterns += [
 urlpatterns += [
     path("self-service/settings/browser", selfservice.settings_init_browser),
     path("self-service/settings/api", selfservice.settings_init_api),
-    path("self-service/settings/flows", selfservice.settings_get_flow),
+    path("self-service/settings/flows", selfservice.get_flow_view, {"flow": "settings"}),
     path("self-service/settings", selfservice.settings_submit),
 ]
 for flow in ("login", "registration"):
@@ -43,9 +44,12 @@ for flow in ("recovery", "verification"):
     urlpatterns += [
         path(f"self-service/{flow}/browser", selfservice.init_browser, {"flow": flow}),
         path(f"self-service/{flow}/api", selfservice.init_api, {"flow": flow}),
-        path(f"self-service/{flow}/flows", selfservice.get_recovery_or_verification_flow, {"flow": flow}),
+        path(f"self-service/{flow}/flows", selfservice.get_flow_view, {"flow": flow}),
         path(f"self-service/{flow}", selfservice.submit_recovery_or_verification, {"flow": flow}),
     ]
+
+# The default self-service pages (`/ui/…`), unless KRATOS_DEFAULT_PAGES=0.
+urlpatterns += pages.urlpatterns()
 
 # `GET /__bench/lookup`, bench/sessions.py's baseline, only with KRATOS_BENCH_BASELINE=1 (never by default).
 urlpatterns += bench_baseline.urlpatterns()

@@ -1,22 +1,55 @@
-"""`return_to` allow-listing (Kratos's SecureRedirectTo): no open redirects.
+"""Where browsers are sent: the UI of each flow, and `return_to` allow-listing (Kratos's SecureRedirectTo).
+
+A flow's UI is its `selfservice.flows.<flow>.ui_url`, or, while that is unconfigured (still Kratos's
+ory.sh fallback), this server's default page for it (selfservice/pages.py), unless
+`KRATOS_DEFAULT_PAGES=0` unmounted the pages.
 
 A return URL must match an entry of `selfservice.allowed_return_urls` (same scheme, same host — or a
 subdomain of a `*.example.com` entry, never the apex — and a path under the entry's path) or point at
-this server's own self-service endpoints. A relative URL borrows scheme and host from
+this server's own self-service endpoints or default pages. A relative URL borrows scheme and host from
 `selfservice.default_browser_return_url` first.
 """
 from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
+from django.conf import settings
+
 from kratos_project.config import get_config
 from selfservice.errors import ReturnToForbidden
+
+PAGES_PATH = "ui/"  # the default pages' prefix on the public port
+# Kratos's schema default of every `selfservice.flows.<flow>.ui_url` is a page under this prefix that
+# only says the UI is not configured.
+_UNCONFIGURED_UI = "https://www.ory.sh/kratos/docs/fallback/"
+
+
+def pages_enabled() -> bool:
+    return bool(settings.KRATOS_DEFAULT_PAGES)
+
+
+def page_url(page: str = "") -> str:
+    """A default page's absolute URL, `page` being e.g. "login" (or "" for the signed-in home)."""
+    return f"{get_config().public.base_url}{PAGES_PATH}{page}"
+
+
+def uses_default_page(flow: str) -> bool:
+    """Whether the default page serves `flow` (login, …, error): pages on and its `ui_url` unconfigured."""
+    configured = str(get_config().get(f"selfservice.flows.{flow}.ui_url"))
+    return pages_enabled() and configured.startswith(_UNCONFIGURED_UI)
+
+
+def ui_url(flow: str) -> str:
+    """The UI a browser is sent to for `flow`: the configured `ui_url`, else the default page."""
+    return page_url(flow) if uses_default_page(flow) else str(get_config().get(f"selfservice.flows.{flow}.ui_url"))
 
 
 def _allowed_entries() -> list[str]:
     config = get_config()
     entries = [str(u) for u in config.get("selfservice.allowed_return_urls") or ()]
     entries.append(config.public.base_url + "self-service")
+    if pages_enabled():
+        entries.append(page_url())
     return entries
 
 

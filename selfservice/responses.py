@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
-from kratos_project.config import get_config
 from kratos_project.errors import KratosError, as_kratos_error, error_response
 from selfservice.api.serializers import flow_json
 from selfservice.errors import FlowExpired
 from selfservice.models import Flow, FlowError
 from selfservice.negotiation import is_json_request
+from selfservice.redirects import ui_url
 
 logger = logging.getLogger("kratos.selfservice")
 
@@ -58,4 +58,4 @@ def store_error(error: KratosError) -> Any:
 
 
 def error_ui_url() -> str:
-    return str(get_config().get("selfservice.flows.error.ui_url"))
+    return ui_url("error")

@@ -54,6 +54,8 @@ _STARTERS: dict[str, Callable[[HttpRequest, str], Flow]] = {
     "verification": start_verification,
 }
 _KINDS = {"login": LOGIN, "registration": REGISTRATION, "recovery": RECOVERY, "verification": VERIFICATION}
+FLOW_KINDS = {**_KINDS, "settings": SETTINGS}
+_ENSURE_ENABLED = {"recovery": recovery.ensure_enabled, "verification": verification.ensure_enabled}
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
@@ -81,17 +83,35 @@ def init_api(request: HttpRequest, flow: str) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def get_flow_view(request: HttpRequest, flow: str) -> HttpResponse:
-    kind = _KINDS[flow]
-    found = get_flow(kind, request.GET.get("id"))
-    if found.type == FlowType.BROWSER:
-        csrf.verify_flow_cookie(request, found.csrf_token)
-    if found.is_expired(clock.now()):
-        raise _expired_on_fetch(kind, found)
+    try:
+        found = lookup_flow(request, flow, request.GET.get("id"))
+    except NoSessionFound as error:  # settings only
+        return error_response(error) if not wants_html(request) else HttpResponseRedirect(LOGIN.ui_url())
     return json_ok(flow_json(found))
 
 
+def lookup_flow(request: HttpRequest, flow: str, flow_id: str | None) -> Flow:
+    """A flow as `GET /self-service/<flow>/flows?id=` hands it out, after that endpoint's checks (the
+    default pages read flows through it too): the flow kind is enabled, a settings flow belongs to the
+    caller's session, a browser flow comes with its anti-CSRF cookie, and it has not expired."""
+    kind = FLOW_KINDS[flow]
+    if flow in _ENSURE_ENABLED:
+        _ENSURE_ENABLED[flow]()
+    found = get_flow(kind, flow_id)
+    if kind is SETTINGS:
+        ensure_owner(found, _settings_session(request))
+    if found.type == FlowType.BROWSER and not getattr(found, "skip_csrf_check", False):
+        csrf.verify_flow_cookie(request, found.csrf_token)
+    if found.is_expired(clock.now()):
+        raise _expired_on_fetch(kind, found)
+    return found
+
+
 def _expired_on_fetch(kind: FlowKind, found: Flow) -> FlowExpired:
-    return FlowExpired(found.expires_at, clock.now(), details=_restart_details(kind, found))
+    # Login, registration and api recovery flows keep the error id; the others are a 410 without one
+    # (reference §4.2).
+    keeps_id = kind in (LOGIN, REGISTRATION) or (kind is RECOVERY and found.is_api)
+    return (FlowExpired if keeps_id else FlowGone)(found.expires_at, clock.now(), details=_restart_details(kind, found))
 
 
 def _restart_details(kind: FlowKind, found: Flow) -> dict[str, Any]:
@@ -232,13 +252,16 @@ def flow_error(request: HttpRequest) -> HttpResponse:
         stub = {"code": 500, "status": "Internal Server Error", "reason": "This is a stub error.",
                 "message": "An internal server error occurred, please contact the system administrator"}
         return json_ok({"id": str(uuid4()), "error": stub, "created_at": _GO_ZERO_TIME, "updated_at": _GO_ZERO_TIME})
-    try:
-        stored = FlowError.objects.get(id=UUID(str(error_id)))
-    except (FlowError.DoesNotExist, ValueError) as missing:
-        raise NotFound("The requested error could not be found.") from missing
+    stored = stored_error(error_id)
     return json_ok({"id": str(stored.id), "error": stored.error, "created_at": rfc3339(stored.created_at),
                     "updated_at": rfc3339(stored.updated_at)})
 
+
+def stored_error(error_id: str | None) -> FlowError:
+    try:
+        return FlowError.objects.get(id=UUID(str(error_id)))
+    except (FlowError.DoesNotExist, ValueError) as missing:
+        raise NotFound("The requested error could not be found.") from missing
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -273,21 +296,6 @@ def _settings_session(request: HttpRequest) -> Session:
     return session
 
 
-@require_http_methods(["GET"])
-def settings_get_flow(request: HttpRequest) -> HttpResponse:
-    found = get_flow(SETTINGS, request.GET.get("id"))
-    try:
-        ensure_owner(found, _settings_session(request))
-    except NoSessionFound as error:
-        return error_response(error) if not wants_html(request) else HttpResponseRedirect(LOGIN.ui_url())
-    if found.type == FlowType.BROWSER:
-        csrf.verify_flow_cookie(request, found.csrf_token)
-    if found.is_expired(clock.now()):
-        # Kratos answers an expired settings flow with a 410 that has no error id.
-        raise FlowGone(found.expires_at, clock.now(), details=_restart_details(SETTINGS, found))
-    return json_ok(flow_json(found))
-
-
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def settings_submit(request: HttpRequest) -> HttpResponse:
@@ -315,24 +323,9 @@ def settings_submit(request: HttpRequest) -> HttpResponse:
 
 # --- recovery and verification ----------------------------------------------------------------
 
-_ENSURE_ENABLED = {"recovery": recovery.ensure_enabled, "verification": verification.ensure_enabled}
 _SUBMITTERS: dict[str, Callable[[HttpRequest, Any, dict[str, Any]], FlowStep | RecoverySuccess]] = {
     "recovery": submit_recovery, "verification": submit_verification,
 }
-
-
-@require_http_methods(["GET"])
-def get_recovery_or_verification_flow(request: HttpRequest, flow: str) -> HttpResponse:
-    kind = _KINDS[flow]
-    _ENSURE_ENABLED[flow]()
-    found = get_flow(kind, request.GET.get("id"))
-    if found.type == FlowType.BROWSER and not getattr(found, "skip_csrf_check", False):
-        csrf.verify_flow_cookie(request, found.csrf_token)
-    if found.is_expired(clock.now()):
-        # Of these, only an expired api recovery flow keeps the error id (reference §4.2).
-        gone = FlowExpired if flow == "recovery" and found.is_api else FlowGone
-        raise gone(found.expires_at, clock.now(), details=_restart_details(kind, found))
-    return json_ok(flow_json(found))
 
 
 @csrf_exempt

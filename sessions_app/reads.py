@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import environ
 import psycopg
+from django.conf import settings
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
@@ -28,15 +28,6 @@ from django.db.models.expressions import Col
 from identities.models import Identity, RecoveryAddress, VerifiableAddress
 from kratos_project.tenancy import current_nid
 from sessions_app.models import Session
-
-# Parsing and planning whoami's two statements were most of what PostgreSQL spent on a whoami, so they
-# are prepared: once per connection, then only bound and run. A prepared statement lives in one server
-# session, which a pooler that hands each transaction another server connection breaks (PgBouncer's
-# transaction pooling before 1.21, or with `max_prepared_statements = 0`: "prepared statement
-# _pg3_0 does not exist"); deployments behind one set KRATOS_PG_PREPARE=0. Django itself never
-# prepares, for the same reason.
-PREPARE_ENV_VAR = "KRATOS_PG_PREPARE"
-_PREPARE_ON_POSTGRESQL = environ.Env().bool(PREPARE_ENV_VAR, default=True)
 
 
 def session_with_identity(token_hash: str) -> Session | None:
@@ -158,13 +149,19 @@ def _select(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) ->
 def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     """`connection.cursor()`; on PostgreSQL, around a psycopg cursor that prepares its statements.
 
-    Django's own PostgreSQL cursors bind parameters client-side, which cannot prepare; a plain
-    `psycopg.Cursor` binds them server-side (the `%s` placeholders become `$1`, `$2`…) and can.
-    Everything else is what `connection.cursor()` does: the health check and connect first, then
-    Django's wrapper, so these queries are logged and counted, go through execute wrappers, and
-    raise Django's database errors.
+    Parsing and planning whoami's two statements were most of what PostgreSQL spent on a whoami;
+    prepared, they are parsed and planned once per connection, then only run (docs/benchmarks.md).
+    Django never prepares (its PostgreSQL cursors bind parameters client-side, for the sake of
+    connection poolers; settings.KRATOS_PG_PREPARE says when that matters). A plain `psycopg.Cursor`
+    binds them server-side (the `%s` placeholders become `$1`, `$2`…) and can prepare. Everything
+    else is what `connection.cursor()` does: the health check and connect first, then Django's
+    wrapper, so these queries are logged and counted, go through execute wrappers, and raise
+    Django's database errors.
+
+    The address statement differs with the number of identities: a page of sessions prepares one
+    for its count. psycopg keeps the 100 last used per connection and deallocates older ones.
     """
-    if connection.vendor != "postgresql" or not _PREPARE_ON_POSTGRESQL:
+    if connection.vendor != "postgresql" or not settings.KRATOS_PG_PREPARE:
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -172,4 +169,4 @@ def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     # prepares a statement the first time it runs. Only server-side binding cursors consult it, and
     # this is the only one: every other query stays unprepared.
     connection.connection.prepare_threshold = 0
-    return connection._prepare_cursor(psycopg.Cursor(connection.connection))  # Django's wrapper, as cursor() adds it
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))  # wrapped as cursor() wraps

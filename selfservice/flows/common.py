@@ -21,7 +21,7 @@ from selfservice import csrf
 from selfservice.errors import FlowExpired
 from selfservice.models import Flow, FlowType
 from selfservice.negotiation import is_json_request, request_url
-from selfservice.redirects import secure_return_to
+from selfservice.redirects import secure_return_to, ui_url
 from selfservice.text import ui_text
 from selfservice.ui import Message, UIContainer
 from strategies.base import FlowStep
@@ -48,7 +48,7 @@ class FlowKind:
     expired_message_id: int  # "The <flow> flow expired … minutes ago"
 
     def ui_url(self) -> str:
-        return str(get_config().get(f"selfservice.flows.{self.name}.ui_url"))
+        return ui_url(self.name)
 
     def ui_url_for(self, flow_id: UUID) -> str:
         """The UI page showing one flow: `<ui_url>?flow=<id>`."""

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEST_CONFIG = ROOT / "tests" / "kratos.test.yml"
 READY_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 20
-# The courier worker polls every 100 ms (`_mail_config`), so mail arrives well within this.
+# The courier worker polls every 100 ms (`courier_config`), so mail arrives well within this.
 MAIL_TIMEOUT_SECONDS = 15
 # Process-wide settings the test run sets that must not leak into the server: it runs with the
 # production settings module and reads its database and ports from the config file only.
@@ -199,12 +199,15 @@ def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def _running_server(tmp: Path, overrides: Mapping[str, Any] | None = None,
-                    *serve_options: str) -> Iterator[KratosServer]:
-    """`manage.py serve` on free ports with a database of its own, the test config plus `overrides`."""
+def running_server(tmp: Path, overrides: Mapping[str, Any] | Callable[[KratosServer], Mapping[str, Any]] | None = None,
+                   *serve_options: str) -> Iterator[KratosServer]:
+    """`manage.py serve` on free ports with a database of its own, the test config plus `overrides`
+    (or what `overrides(server)` returns, for values naming the server's own URLs)."""
     log, config = tmp / "server.log", tmp / "kratos.yml"
     public_port, admin_port = _free_ports(2)
     server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}")
+    if callable(overrides):
+        overrides = overrides(server)
     with _dedicated_database(tmp) as dsn:
         _write_config(config, dsn, public_port, admin_port, overrides or {})
         _manage("migrate", "--noinput", "--config", str(config), log=log)
@@ -222,7 +225,7 @@ def _running_server(tmp: Path, overrides: Mapping[str, Any] | None = None,
 
 @pytest.fixture(scope="session")
 def kratos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KratosServer]:
-    with _running_server(tmp_path_factory.mktemp("kratos-server")) as server:
+    with running_server(tmp_path_factory.mktemp("kratos-server")) as server:
         yield server
 
 
@@ -254,14 +257,21 @@ def inbox() -> Iterator[Inbox]:
     server.stop()
 
 
-def _mail_config(smtp_port: int) -> dict[str, Any]:
-    ui = "http://127.0.0.1:4455"
+def courier_config(smtp_port: int) -> dict[str, Any]:
+    """The courier delivering to the test SMTP server on `smtp_port`, polling every 100 ms."""
     return {
         "courier": {
             "smtp": {"connection_uri": f"smtp://127.0.0.1:{smtp_port}/?disable_starttls=true",
                      "from_address": "accounts@example.org"},
             "worker": {"pull_wait": "100ms"},
         },
+    }
+
+
+def _mail_config(smtp_port: int) -> dict[str, Any]:
+    ui = "http://127.0.0.1:4455"
+    return {
+        **courier_config(smtp_port),
         "feature_flags": {"use_continue_with_transitions": True},  # native apps get the recovered session
         "selfservice": {
             "methods": {"link": {"enabled": True}},
@@ -282,7 +292,7 @@ def kratos_mail_server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -
     """A server whose courier worker (`serve --watch-courier`) delivers to `inbox`; one per module.
 
     One worker per listener: its tests send one request at a time, and it boots in half the time."""
-    with _running_server(tmp_path_factory.mktemp("kratos-mail-server"), _mail_config(inbox.server.port),
+    with running_server(tmp_path_factory.mktemp("kratos-mail-server"), _mail_config(inbox.server.port),
                          "--watch-courier", "--workers", "1") as server:
         yield server
 

@@ -208,6 +208,35 @@ def test_whoami_costs_at_most_two_queries(public_api, sign_in, django_assert_max
     assert len(identity["verifiable_addresses"]) == 1 and len(identity["recovery_addresses"]) == 1
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+def test_whoami_answers_every_method_kratos_routes_to_it(public_api, sign_in, method):
+    session, token = sign_in()
+
+    response = public_api.call(method, "/sessions/whoami", HTTP_X_SESSION_TOKEN=token)
+    anonymous = public_api.call(method, "/sessions/whoami")
+
+    assert response.status_code == 200
+    assert response["X-Kratos-Authenticated-Identity-Id"] == str(session.identity_id)
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    if method != "HEAD":  # the test client, like a server, sends no body for HEAD
+        assert response.json()["id"] == str(session.id)
+    uncacheable = "private, no-cache, no-store, must-revalidate"
+    assert response.get("Cache-Control") == (uncacheable if method == "GET" else None)  # as Kratos: GETs only
+    assert anonymous.status_code == 401 and "X-Kratos-Authenticated-Identity-Id" not in anonymous
+    if method != "HEAD":
+        _assert_no_session(anonymous)
+
+
+def test_whoami_refuses_other_methods_in_kratos_envelope(public_api, sign_in):
+    _, token = sign_in()
+
+    response = public_api.generic("PROPFIND", "/sessions/whoami", HTTP_X_SESSION_TOKEN=token)
+
+    assert response.status_code == 405 and "X-Kratos-Authenticated-Identity-Id" not in response
+    assert response.json() == {"error": {"code": 405, "status": "Method Not Allowed",
+                                         "message": "The requested method is not allowed"}}
+
+
 def test_whoami_reissues_a_cookie_whose_expiry_is_older_than_the_session(public_api, admin_api, sign_in):
     session, token = sign_in()
     public_api.cookies[cookie_name()] = cookie_value(session, token)

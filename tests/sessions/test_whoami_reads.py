@@ -1,7 +1,9 @@
-"""whoami's two hand-written reads (`session_by_token`, the addresses' UNION) give what the ORM gives."""
+"""whoami's two hand-written reads (`session_by_token`, the addresses' UNION) give what the ORM gives,
+and on PostgreSQL are prepared statements."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from identities.models import Identity, Network, RecoveryAddress, VerifiableAddress
 from identities.services import IdentityDraft, create_identity
@@ -61,3 +63,41 @@ def test_another_networks_session_and_addresses_are_not_read(network, sign_in):
 
     assert session_by_token(token) is None
     assert addresses_of([foreign.id]) == []
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+
+
+def _prepared_statements() -> dict[str, int]:
+    """This connection's prepared statements: their tables (session, addresses) → times executed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        rows = cursor.fetchall()
+    tables = {"sessions_app_session": "session", "identities_verifiableaddress": "addresses"}
+    return {name: runs for statement, runs in rows for table, name in tables.items() if f'"{table}"' in statement}
+
+
+@postgresql_only
+def test_whoami_prepares_its_two_statements_once_and_django_still_counts_them(public_api, sign_in,
+                                                                               django_assert_num_queries):
+    _, token = sign_in()
+
+    for _ in range(3):
+        with django_assert_num_queries(2):  # through Django's cursor wrapper: logged, counted
+            response = public_api.call("GET", "/sessions/whoami", HTTP_X_SESSION_TOKEN=token)
+        assert response.status_code == 200
+
+    assert _prepared_statements() == {"session": 3, "addresses": 3}  # prepared once, run three times
+    assert response.json()["identity"]["verifiable_addresses"][0]["value"].endswith("@example.org")
+
+
+@postgresql_only
+def test_with_preparing_switched_off_nothing_is_prepared(settings, public_api, sign_in):
+    """KRATOS_PG_PREPARE=0, for PostgreSQL behind a pooler that does not keep prepared statements."""
+    settings.KRATOS_PG_PREPARE = False
+    _, token = sign_in()
+
+    response = public_api.call("GET", "/sessions/whoami", HTTP_X_SESSION_TOKEN=token)
+
+    assert response.status_code == 200 and response.json()["identity"]["recovery_addresses"]
+    assert _prepared_statements() == {}
