@@ -1,8 +1,8 @@
 """Django settings, derived from the Kratos configuration (kratos_project.config).
 
 The typed `Config` is the one source of truth, so a Kratos `kratos.yml` (plus Kratos-style
-environment overrides) is all an operator writes; the one exception is BREACHED_PASSWORDS_FILE,
-a setting Kratos has no key for.
+environment overrides) is all an operator writes. The exceptions are settings Kratos has no key
+for, read from the environment: BREACHED_PASSWORDS_FILE, KRATOS_DEFAULT_PAGES, KRATOS_PG_PREPARE.
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ BREACHED_PASSWORDS_FILE = environ.Env().str("KRATOS_BREACHED_PASSWORDS_FILE", de
 # On PostgreSQL, whoami's two reads are prepared statements (sessions_app/reads.py). A prepared
 # statement lives in one server session, which a pooler that hands each transaction another server
 # connection breaks (PgBouncer's transaction pooling before 1.21, or with max_prepared_statements = 0:
-# "prepared statement _pg3_0 does not exist"). KRATOS_PG_PREPARE=0 turns them off behind such a pooler.
+# `prepared statement "_pg3_0" does not exist`). KRATOS_PG_PREPARE=0 turns them off behind such a pooler.
 KRATOS_PG_PREPARE = environ.Env().bool("KRATOS_PG_PREPARE", default=True)
 
 # The default self-service pages (`/ui/…` on the public port, selfservice/pages.py) are used for every
