@@ -4,7 +4,8 @@ Layers, lowest first, as Kratos's koanf provider stacks them (`oryx/configx/prov
 
 1. the defaults written in `config.schema.json` (Kratos's schema-defaults provider), with our
    product deviations on top (`_PRODUCT_DEFAULTS`);
-2. only when no config file is given: `_NO_FILE_DEFAULTS`, so that `serve --dev` runs with nothing;
+2. only when no config file is given: `_NO_FILE_DEFAULTS`, so that `serve --dev` runs with nothing
+   (and, once the env is read, a browser return URL on the default pages' home);
 3. the config file (YAML, or JSON, which YAML parses);
 4. environment variables named after key paths (`SERVE_PUBLIC_PORT`, `SECRETS_COOKIE_0`, ...).
 
@@ -65,7 +66,6 @@ _NO_FILE_DEFAULTS: Mapping[str, Any] = {
         "default_schema_id": "default",
         "schemas": [{"id": "default", "url": DEFAULT_IDENTITY_SCHEMA_PATH.as_uri()}],
     },
-    "selfservice": {"default_browser_return_url": "http://127.0.0.1:4455/"},
 }
 
 # Kratos omits these from traces (driver/config/config.go); we keep their values out of error messages.
@@ -137,6 +137,10 @@ def load_config(path: str | None, env: Mapping[str, str], *, dev: bool = False) 
     _apply_env(tree, env)
     if dev:
         tree["dev"] = True  # Kratos's --dev flag is the `dev` key
+    if not path:
+        # Nothing configured: a browser lands on the default pages' home, `<public base URL>ui/`.
+        public = _serve(tree["serve"]["public"], bool(tree.get("dev")))
+        tree.setdefault("selfservice", {}).setdefault("default_browser_return_url", f"{public.base_url}ui/")
     _validate(tree)
     return _build(tree)
 

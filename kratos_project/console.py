@@ -6,16 +6,23 @@ admin API, so no page offers a form that writes a row.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.views import static
+
+# Django's admin files change only with Django itself.
+STATIC_MAX_AGE_SECONDS = 24 * 3600
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -63,3 +70,19 @@ def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> SafeStr
         format_html_join("", "<th>{}</th>", ((header,) for header in headers)),
         format_html_join("", "<tr>{}</tr>", ((row,) for row in cells)),
     )
+
+
+def static_file(request: HttpRequest, path: str) -> HttpResponse:
+    """The console's CSS, scripts and images (Django admin's static files, `STATIC_URL`), served by
+    the admin port itself so that a bare `manage.py serve` shows a styled console; a deployment with a
+    file server in front can run `collectstatic` and serve `STATIC_ROOT` instead. Only files the
+    static finders know are served: a path reaching outside their folders is not found."""
+    try:
+        found = finders.find(path)
+    except SuspiciousFileOperation:
+        found = None
+    if not isinstance(found, str):
+        raise Http404(path)
+    response = static.serve(request, os.path.basename(found), document_root=os.path.dirname(found))
+    response["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE_SECONDS}"
+    return response

@@ -4,15 +4,21 @@ Kratos serves every admin route under `/admin/…` and rewrites paths that lack 
 `/identities` and `/admin/identities` are the same; both prefixes are mounted here. The Django admin
 (the operator console) lives at `/console/` on this port only.
 """
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from courier.api.views import CourierMessageViewSet
 from identities.api.schema_views import IdentitySchemaViewSet
 from identities.api.views import IdentityViewSet
-from kratos_project import health
+from kratos_project import console, health
 from selfservice.api.views import AdminRecoveryCodeView, AdminRecoveryLinkView
 from sessions_app.api.views import AdminIdentitySessionViewSet, AdminSessionViewSet
+
+# The console names itself, and links to no "site": this port has none to view.
+admin.site.site_header = admin.site.site_title = "Operator console"
+admin.site.index_title = "Identities, sessions and courier messages"
+admin.site.site_url = None
 
 handler404 = "kratos_project.errors.page_not_found"
 handler500 = "kratos_project.errors.server_error"
@@ -41,6 +47,7 @@ api = [
 ]
 
 urlpatterns = [
+    path(f"{settings.STATIC_URL.lstrip('/')}<path:path>", console.static_file),
     path("console/", admin.site.urls),
     path("admin/", include(api)),
     path("", include(api)),

@@ -189,12 +189,20 @@ def test_no_config_file_gives_defaults_bundled_schema_and_a_generated_secret(cap
     assert config.dsn == "sqlite://kratos.sqlite3?_fk=true"
     assert config.default_schema_id == "default"
     assert config.schema("default").url == DEFAULT_IDENTITY_SCHEMA_PATH.as_uri()
-    assert config.get("selfservice.default_browser_return_url") == "http://127.0.0.1:4455/"
+    assert config.get("selfservice.default_browser_return_url") == f"{config.public.base_url}ui/"
     assert config.generated_secrets is True
     assert len(config.secrets_default[0]) == 32
     assert config.secrets_cookie == config.secrets_default
     assert config.secrets_cipher == () and config.secrets_pagination == ()
     assert "secrets" in caplog.text and config.secrets_default[0] not in caplog.text
+
+
+def test_without_a_file_browsers_return_to_the_default_pages_home() -> None:
+    served = load_config(None, {"SERVE_PUBLIC_PORT": "8433"}, dev=True)
+    chosen = load_config(None, {"SELFSERVICE_DEFAULT_BROWSER_RETURN_URL": "https://app.example.org/"}, dev=True)
+
+    assert served.get("selfservice.default_browser_return_url") == "http://127.0.0.1:8433/ui/"
+    assert chosen.get("selfservice.default_browser_return_url") == "https://app.example.org/"
 
 
 def test_generated_secret_differs_per_load() -> None:

@@ -127,3 +127,21 @@ def mailed_code(inbox: Inbox, address: str, count: int = 1) -> str:
     """The 6-digit code of the `count`-th mail to `address`."""
     mail = inbox.wait_for(address, count)[count - 1]
     return re.findall(r"^(\d{6})\s*$", mail.get_body(preferencelist=("plain",)).get_content(), re.MULTILINE)[0]
+
+
+def field(page: Any, label: str) -> Any:
+    """The input labelled `label` (a section may carry the same name)."""
+    return page.get_by_label(label).and_(page.locator("input"))
+
+
+def sign_in(page: Any, server: KratosServer, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{server.public_url}/ui/login")
+    field(page, "E-Mail").fill(email)
+    field(page, "Password").fill(password)
+    page.get_by_role("button", name="Sign in with password").click()
+
+
+def expect_home(page: Any, server: KratosServer, email: str) -> None:
+    page.wait_for_url(f"{server.public_url}/ui/")
+    assert page.get_by_role("heading", name="Your account").is_visible()
+    assert page.locator("dd", has_text=email).first.is_visible()

@@ -10,30 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, create_identity, mailed_code
+from tests.browser.conftest import PASSWORD, create_identity, expect_home, field, mailed_code, sign_in
 from tests.compat.conftest import Inbox, KratosServer
 
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "a brand new passphrase 9"
-
-
-def field(page: Any, label: str) -> Any:
-    """The input labelled `label` (a section may carry the same name)."""
-    return page.get_by_label(label).and_(page.locator("input"))
-
-
-def sign_in(page: Any, server: KratosServer, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{server.public_url}/ui/login")
-    field(page, "E-Mail").fill(email)
-    field(page, "Password").fill(password)
-    page.get_by_role("button", name="Sign in with password").click()
-
-
-def expect_home(page: Any, server: KratosServer, email: str) -> None:
-    page.wait_for_url(f"{server.public_url}/ui/")
-    assert page.get_by_role("heading", name="Your account").is_visible()
-    assert page.locator("dd", has_text=email).first.is_visible()
 
 
 def test_register_verify_sign_out_and_in(page: Any, pages_server: KratosServer, inbox: Inbox, email: str) -> None:

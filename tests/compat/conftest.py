@@ -55,6 +55,16 @@ def pytest_configure(config: pytest.Config) -> None:
 class KratosServer:
     public_url: str  # no trailing slash: the SDK appends paths that start with "/"
     admin_url: str
+    config: Path  # its kratos.yml, for `manage(server, ...)`
+
+
+def manage(server: KratosServer, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """`manage.py <args> --config <the server's config>`, as an operator runs it beside the server;
+    returns what it printed, failing the test if it exits non-zero."""
+    result = subprocess.run([sys.executable, "manage.py", *args, "--config", str(server.config)], cwd=ROOT,
+                            env={**_server_env(), **(env or {})}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}"
+    return result.stdout
 
 
 def _free_ports(count: int) -> list[int]:
@@ -151,13 +161,6 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _manage(*args: str, log: Path) -> None:
-    with log.open("ab") as output:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=_server_env(),
-                                stdout=output, stderr=subprocess.STDOUT, timeout=300)
-    assert result.returncode == 0, f"manage.py {args[0]} failed:\n{log.read_text(errors='replace')}"
-
-
 def _answers_ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response:
@@ -205,12 +208,12 @@ def running_server(tmp: Path, overrides: Mapping[str, Any] | Callable[[KratosSer
     (or what `overrides(server)` returns, for values naming the server's own URLs)."""
     log, config = tmp / "server.log", tmp / "kratos.yml"
     public_port, admin_port = _free_ports(2)
-    server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}")
+    server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}", config)
     if callable(overrides):
         overrides = overrides(server)
     with _dedicated_database(tmp) as dsn:
         _write_config(config, dsn, public_port, admin_port, overrides or {})
-        _manage("migrate", "--noinput", "--config", str(config), log=log)
+        manage(server, "migrate", "--noinput")
         with log.open("ab") as output:
             # A session of its own so a hung server can be killed with its gunicorn children.
             process = subprocess.Popen([sys.executable, "manage.py", "serve", "--config", str(config), *serve_options],

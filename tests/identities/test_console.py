@@ -286,7 +286,37 @@ def test_staff_need_the_model_permission(path, django_user_model):
     assert client.get(path).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/console/login/", *CONSOLE_PAGES])
+STYLESHEET = "/console/static/admin/css/base.css"
+
+
+def test_console_names_itself_and_links_to_no_site(console):
+    html = console.get("/console/").content.decode()
+
+    assert "<title>Identities, sessions and courier messages | Operator console</title>" in html
+    assert "View site" not in html
+
+
+def test_console_serves_its_own_static_files_to_anyone():
+    """The login page needs them before anyone signs in; they are Django's, nothing of ours."""
+    response = Client(**{SURFACE_KEY: "admin"}).get(STYLESHEET)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/css" and "max-age=86400" in response["Cache-Control"]
+    assert b"".join(response.streaming_content).startswith(b"/*")
+
+
+@pytest.mark.parametrize("path", [
+    "/console/static/admin/css/missing.css",
+    "/console/static/admin/../../../../../../etc/passwd",
+    "/console/static/admin/%2e%2e/%2e%2e/models.py",
+    "/console/static//etc/passwd",
+    "/console/static/kratos_project/settings.py",
+])
+def test_console_static_files_are_only_the_finders_files(path):
+    assert Client(**{SURFACE_KEY: "admin"}).get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/console/login/", STYLESHEET, *CONSOLE_PAGES])
 def test_console_is_not_on_the_public_surface(path, admin_user):
     client = Client(**{SURFACE_KEY: "public"})
     client.force_login(admin_user)
