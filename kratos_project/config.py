@@ -59,13 +59,15 @@ _PRODUCT_DEFAULTS: Mapping[str, Any] = {
     "selfservice": {"methods": {"password": {"config": {"haveibeenpwned_enabled": False}}}},
 }
 
-# Kratos requires these keys; without any config file we supply them so a bare `serve --dev` works.
+# Kratos requires these keys; without any config file we supply them so a bare `serve --dev` works,
+# and, as Kratos's quickstart configures it, signing up also signs in.
 _NO_FILE_DEFAULTS: Mapping[str, Any] = {
     "dsn": "sqlite://kratos.sqlite3?_fk=true",
     "identity": {
         "default_schema_id": "default",
         "schemas": [{"id": "default", "url": DEFAULT_IDENTITY_SCHEMA_PATH.as_uri()}],
     },
+    "selfservice": {"flows": {"registration": {"after": {"password": {"hooks": [{"hook": "session"}]}}}}},
 }
 
 # Kratos omits these from traces (driver/config/config.go); we keep their values out of error messages.

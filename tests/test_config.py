@@ -190,6 +190,7 @@ def test_no_config_file_gives_defaults_bundled_schema_and_a_generated_secret(cap
     assert config.default_schema_id == "default"
     assert config.schema("default").url == DEFAULT_IDENTITY_SCHEMA_PATH.as_uri()
     assert config.get("selfservice.default_browser_return_url") == f"{config.public.base_url}ui/"
+    assert [hook["hook"] for hook in config.get("selfservice.flows.registration.after.password.hooks")] == ["session"]
     assert config.generated_secrets is True
     assert len(config.secrets_default[0]) == 32
     assert config.secrets_cookie == config.secrets_default

@@ -55,12 +55,13 @@ def pytest_configure(config: pytest.Config) -> None:
 class KratosServer:
     public_url: str  # no trailing slash: the SDK appends paths that start with "/"
     admin_url: str
-    config: Path  # its kratos.yml, for `manage(server, ...)`
+    config: Path | None  # its kratos.yml, for `manage(server, ...)`; None: it runs without one
 
 
 def manage(server: KratosServer, *args: str, env: Mapping[str, str] | None = None) -> str:
     """`manage.py <args> --config <the server's config>`, as an operator runs it beside the server;
     returns what it printed, failing the test if it exits non-zero."""
+    assert server.config is not None, "a server without a config file"
     result = subprocess.run([sys.executable, "manage.py", *args, "--config", str(server.config)], cwd=ROOT,
                             env={**_server_env(), **(env or {})}, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}"
@@ -206,7 +207,7 @@ def running_server(tmp: Path, overrides: Mapping[str, Any] | Callable[[KratosSer
                    *serve_options: str) -> Iterator[KratosServer]:
     """`manage.py serve` on free ports with a database of its own, the test config plus `overrides`
     (or what `overrides(server)` returns, for values naming the server's own URLs)."""
-    log, config = tmp / "server.log", tmp / "kratos.yml"
+    config = tmp / "kratos.yml"
     public_port, admin_port = _free_ports(2)
     server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}", config)
     if callable(overrides):
@@ -214,16 +215,38 @@ def running_server(tmp: Path, overrides: Mapping[str, Any] | Callable[[KratosSer
     with _dedicated_database(tmp) as dsn:
         _write_config(config, dsn, public_port, admin_port, overrides or {})
         manage(server, "migrate", "--noinput")
-        with log.open("ab") as output:
-            # A session of its own so a hung server can be killed with its gunicorn children.
-            process = subprocess.Popen([sys.executable, "manage.py", "serve", "--config", str(config), *serve_options],
-                                       cwd=ROOT, env=_server_env(), stdout=output, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        _wait_until_ready(process, server, log)
-        try:
+        with _serving(server, ["--config", str(config), *serve_options], _server_env(), cwd=ROOT, log=tmp / "server.log"):
             yield server
-        finally:
-            _stop(process, log)
+
+
+@contextmanager
+def bare_dev_server(cwd: Path) -> Iterator[KratosServer]:
+    """`serve --dev` with no config file at all, as `./scripts/serve` runs on a fresh checkout: SQLite
+    in `cwd`, only the ports set (by environment variables, as Kratos reads them). Its log is
+    `cwd/server.log`."""
+    public_port, admin_port = _free_ports(2)
+    server = KratosServer(f"http://127.0.0.1:{public_port}", f"http://127.0.0.1:{admin_port}", None)
+    env = {**_server_env(), "SERVE_PUBLIC_PORT": str(public_port), "SERVE_ADMIN_PORT": str(admin_port)}
+    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "--dev"], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"migrate failed:\n{result.stdout}{result.stderr}"
+    with _serving(server, ["--dev", "--workers", "1"], env, cwd=cwd, log=cwd / "server.log"):
+        yield server
+
+
+@contextmanager
+def _serving(server: KratosServer, serve_args: list[str], env: Mapping[str, str], cwd: Path,
+             log: Path) -> Iterator[None]:
+    """`manage.py serve <serve_args>` until the block ends; it must then stop cleanly on SIGTERM."""
+    with log.open("ab") as output:
+        # A session of its own so a hung server can be killed with its gunicorn children.
+        process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "serve", *serve_args], cwd=cwd,
+                                   env=dict(env), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_until_ready(process, server, log)
+    try:
+        yield
+    finally:
+        _stop(process, log)
 
 
 @pytest.fixture(scope="session")
