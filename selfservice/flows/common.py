@@ -18,13 +18,13 @@ from kratos_project import clock
 from kratos_project.config import get_config, parse_duration
 from kratos_project.errors import BadRequest, KratosError, NotFound
 from selfservice import csrf
-from selfservice.errors import FlowExpired
+from selfservice.errors import FlowDisabled, FlowExpired
 from selfservice.models import Flow, FlowType
 from selfservice.negotiation import is_json_request, request_url
 from selfservice.redirects import secure_return_to, ui_url
 from selfservice.text import ui_text
 from selfservice.ui import Message, UIContainer
-from strategies.base import FlowStep
+from strategies.base import FlowStep, FlowValidationError, NotResponsible
 from strategies.registry import registry
 
 ORIGIN_ON_API_FLOW = (
@@ -65,6 +65,62 @@ class FlowKind:
         return parse_duration(str(get_config().get(f"selfservice.flows.{self.name}.lifespan") or "1h"))
 
 
+@dataclass(frozen=True)
+class MethodFlow:
+    """Recovery or verification: a flow kind whose method (`code` or `link`) is fixed when a flow is
+    made, in `active`, from `selfservice.flows.<name>.use`; the strategy of that method draws the
+    form and takes every submission. Kratos's two flow packages repeat this; here it is written once."""
+
+    kind: FlowKind
+    protocol: type[Any]  # RecoveryStrategy or VerificationStrategy
+    add_nodes: Callable[[Any, Flow, UIContainer], None]  # calls the strategy's add_<flow>_nodes
+    no_strategy_message_id: int  # "Could not find a strategy to recover/verify your account with."
+
+    def is_enabled(self) -> bool:
+        return bool(get_config().get(f"selfservice.flows.{self.kind.name}.enabled"))
+
+    def ensure_enabled(self) -> None:
+        if not self.is_enabled():
+            raise FlowDisabled(self.kind.name)
+
+    def primary_strategy(self) -> Any:
+        return configured_strategy(self.protocol, self.kind.name)
+
+    def build_ui(self, flow: Flow, ui: UIContainer) -> None:
+        self.add_nodes(method_strategy(self.protocol, flow.active) or self.primary_strategy(), flow, ui)
+
+    def start(self, request: HttpRequest, flow_type: str) -> Flow:
+        self.ensure_enabled()
+        return create_flow(self.kind, request, flow_type, self.build_ui, active=self.primary_strategy().id)
+
+    def submit(self, request: HttpRequest, flow: Flow, payload: Mapping[str, Any], run: Callable[[Any], T]) -> T | FlowStep:
+        """`run(strategy)` with the flow's strategy; an expired flow is replaced instead (Kratos
+        redirects to the new one rather than answering 410)."""
+        if flow.is_expired(clock.now()):
+            return replace_and_redirect(self.kind, request, flow, self.build_ui)
+        take_transient_payload(flow, payload)
+        strategy = method_strategy(self.protocol, flow.active)
+        try:
+            if strategy is None:
+                raise NotResponsible()
+            return run(strategy)
+        except NotResponsible:
+            raise FlowValidationError([(None, ui_text(self.no_strategy_message_id))]) from None
+
+    def restart_with(self, request: HttpRequest, flow_type: str, method: str, message: Message) -> Flow:
+        """A fresh flow carrying `message` (Kratos's retry…FlowWith…)."""
+        def build(flow: Flow, ui: UIContainer) -> None:
+            self.build_ui(flow, ui)
+            ui.messages.append(message)
+
+        return create_flow(self.kind, request, flow_type, build, active=method)
+
+    def restarted(self, request: HttpRequest, flow_type: str, method: str, message: Message) -> FlowStep:
+        """Restart the flow with `message` and send the client to the new one."""
+        replacement = self.restart_with(request, flow_type, method, message)
+        return FlowStep(replacement, redirect_to=restart_location(self.kind, request, replacement))
+
+
 def create_flow(kind: FlowKind, request: HttpRequest, flow_type: str, build_ui: Callable[[Flow, UIContainer], None],
                 *, lifespan: timedelta | None = None, **fields: Any) -> Flow:
     """A new flow with its UI, saved. `return_to` is allow-listed here, before anything is stored.
@@ -101,16 +157,6 @@ def configured_strategy(protocol: type[T], flow: str) -> T:
         have = [s.id for s in registry.for_flow(protocol)]  # type: ignore[attr-defined]
         raise KratosError(f"unable to find strategy for {use} have {have}")
     return strategy
-
-
-def restart(kind: FlowKind, request: HttpRequest, flow_type: str, build_ui: Callable[[Flow, UIContainer], None],
-            message: Message, **fields: Any) -> Flow:
-    """A fresh recovery or verification flow carrying `message` (Kratos's retry…FlowWith…)."""
-    def build(flow: Flow, ui: UIContainer) -> None:
-        build_ui(flow, ui)
-        ui.messages.append(message)
-
-    return create_flow(kind, request, flow_type, build, **fields)
 
 
 def replace_and_redirect(kind: FlowKind, request: HttpRequest, flow: Flow,

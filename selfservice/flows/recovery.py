@@ -18,25 +18,16 @@ from identities.models import Identity
 from kratos_project import clock
 from kratos_project.config import get_config, parse_duration
 from selfservice import csrf
-from selfservice.errors import FlowDisabled, IdentityDisabled, RecoverySessionAvailable
+from selfservice.errors import IdentityDisabled, RecoverySessionAvailable
 from selfservice.flows import settings
-from selfservice.flows.common import (
-    FlowKind,
-    configured_strategy,
-    create_flow,
-    method_strategy,
-    replace_and_redirect,
-    restart,
-    restart_location,
-    take_transient_payload,
-)
+from selfservice.flows.common import FlowKind, MethodFlow, create_flow
 from selfservice.hooks import after_hooks
 from selfservice.models import Flow, FlowState, FlowType, RecoveryFlow, SettingsFlow
 from selfservice.text import ui_text
-from selfservice.ui import Message, UIContainer
+from selfservice.ui import UIContainer
 from sessions_app.models import Session
 from sessions_app.services import issue_session, revoke_other_sessions, session_from_request
-from strategies.base import Authenticated, FlowStep, FlowValidationError, NotResponsible, RecoveryStrategy
+from strategies.base import Authenticated, FlowStep, RecoveryStrategy
 
 RECOVERY = FlowKind("recovery", RecoveryFlow, expired_message_id=4060005)
 # The session methods a recovery signs in with (Kratos's CredentialsTypeRecoveryCode / …Link).
@@ -52,9 +43,10 @@ class RecoverySuccess:
     settings_flow: SettingsFlow
 
 
-def ensure_enabled() -> None:
-    if not get_config().get("selfservice.flows.recovery.enabled"):
-        raise FlowDisabled("recovery")
+METHODS = MethodFlow(RECOVERY, RecoveryStrategy, lambda strategy, flow, ui: strategy.add_recovery_nodes(flow, ui),
+                     no_strategy_message_id=4010005)
+ensure_enabled, primary_strategy, build_ui, restarted = (
+    METHODS.ensure_enabled, METHODS.primary_strategy, METHODS.build_ui, METHODS.restarted)
 
 
 def ensure_signed_out(request: HttpRequest) -> None:
@@ -62,42 +54,18 @@ def ensure_signed_out(request: HttpRequest) -> None:
         raise RecoverySessionAvailable()
 
 
-def primary_strategy() -> RecoveryStrategy:
-    return configured_strategy(RecoveryStrategy, "recovery")
-
-
-def build_ui(flow: Flow, ui: UIContainer) -> None:
-    strategy = method_strategy(RecoveryStrategy, flow.active) or primary_strategy()
-    strategy.add_recovery_nodes(flow, ui)  # type: ignore[arg-type]
-
-
 def start_recovery(request: HttpRequest, flow_type: str) -> RecoveryFlow:
-    ensure_enabled()
+    ensure_enabled()  # first: a disabled flow is refused, signed in or not
     ensure_signed_out(request)
-    return create_flow(RECOVERY, request, flow_type, build_ui, active=primary_strategy().id)
+    return METHODS.start(request, flow_type)  # type: ignore[return-value]
 
 
 def submit_recovery(request: HttpRequest, flow: RecoveryFlow, payload: Mapping[str, Any]) -> FlowStep | RecoverySuccess:
     """Raises FlowValidationError (messages for the flow), RecoverySessionAvailable or another KratosError."""
-    if flow.is_expired(clock.now()):
-        return replace_and_redirect(RECOVERY, request, flow, build_ui)
-    take_transient_payload(flow, payload)
-    strategy = method_strategy(RecoveryStrategy, flow.active)
-    try:
-        if strategy is None:
-            raise NotResponsible()
-        outcome = strategy.recover(request, flow, payload)
-    except NotResponsible:
-        raise FlowValidationError([(None, ui_text(4010005))]) from None
+    outcome = METHODS.submit(request, flow, payload, lambda strategy: strategy.recover(request, flow, payload))
     if isinstance(outcome, Authenticated):
         return complete_recovery(request, flow, outcome)
     return outcome
-
-
-def restarted(request: HttpRequest, flow_type: str, method: str, message: Message) -> FlowStep:
-    """A fresh flow carrying `message`, and the client sent to it (Kratos's retryRecoveryFlow)."""
-    replacement = restart(RECOVERY, request, flow_type, build_ui, message, active=method)
-    return FlowStep(replacement, redirect_to=restart_location(RECOVERY, request, replacement))
 
 
 # --- success -----------------------------------------------------------------------------------

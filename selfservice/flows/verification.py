@@ -15,79 +15,37 @@ from django.http import HttpRequest
 
 from identities.models import Identity, VerifiableAddress, VerifiableAddressStatus
 from kratos_project import clock
-from kratos_project.config import get_config
 from selfservice import csrf
-from selfservice.errors import FlowDisabled, FlowReplaced, ReturnToForbidden
-from selfservice.flows.common import (
-    FlowKind,
-    configured_strategy,
-    create_flow,
-    method_strategy,
-    replace_and_redirect,
-    restart,
-    restart_location,
-    take_transient_payload,
-)
+from selfservice.errors import FlowReplaced, ReturnToForbidden
+from selfservice.flows.common import FlowKind, MethodFlow, create_flow
 from selfservice.models import Flow, FlowState, FlowType, VerificationFlow
 from selfservice.redirects import default_return_url, secure_return_to
 from selfservice.text import ui_text
 from selfservice.ui import Message, UIContainer, anchor_node, submit_node
-from strategies.base import FlowStep, FlowValidationError, NotResponsible, VerificationStrategy
+from strategies.base import FlowStep, VerificationStrategy
 
 VERIFICATION = FlowKind("verification", VerificationFlow, expired_message_id=4070005)
 
 
-def is_enabled() -> bool:
-    return bool(get_config().get("selfservice.flows.verification.enabled"))
-
-
-def ensure_enabled() -> None:
-    if not is_enabled():
-        raise FlowDisabled("verification")
-
-
-def primary_strategy() -> VerificationStrategy:
-    return configured_strategy(VerificationStrategy, "verification")
-
-
-def build_ui(flow: Flow, ui: UIContainer) -> None:
-    strategy = method_strategy(VerificationStrategy, flow.active) or primary_strategy()
-    strategy.add_verification_nodes(flow, ui)  # type: ignore[arg-type]
+METHODS = MethodFlow(VERIFICATION, VerificationStrategy, lambda strategy, flow, ui: strategy.add_verification_nodes(
+    flow, ui), no_strategy_message_id=4010006)
+is_enabled, ensure_enabled, primary_strategy, build_ui = (
+    METHODS.is_enabled, METHODS.ensure_enabled, METHODS.primary_strategy, METHODS.build_ui)
+restart_with, restarted = METHODS.restart_with, METHODS.restarted
 
 
 def start_verification(request: HttpRequest, flow_type: str) -> VerificationFlow:
-    ensure_enabled()
-    return create_flow(VERIFICATION, request, flow_type, build_ui, active=primary_strategy().id)
+    return METHODS.start(request, flow_type)  # type: ignore[return-value]
 
 
 def submit_verification(request: HttpRequest, flow: VerificationFlow, payload: Mapping[str, Any]) -> FlowStep:
     """Raises FlowValidationError (messages for the flow), FlowReplaced, FlowExpired or another KratosError."""
-    if flow.is_expired(clock.now()):
-        return replace_and_redirect(VERIFICATION, request, flow, build_ui)
-    take_transient_payload(flow, payload)
-    strategy = method_strategy(VerificationStrategy, flow.active)
-    try:
-        if strategy is None:
-            raise NotResponsible()
-        return strategy.verify(request, flow, payload)
-    except NotResponsible:
-        raise FlowValidationError([(None, ui_text(4010006))]) from None
-
-
-def restart_with(request: HttpRequest, flow_type: str, method: str, message: Message) -> VerificationFlow:
-    """A fresh flow carrying `message` (Kratos's retryVerificationFlowWith…)."""
-    return restart(VERIFICATION, request, flow_type, build_ui, message, active=method)
+    return METHODS.submit(request, flow, payload, lambda strategy: strategy.verify(request, flow, payload))
 
 
 def replaced(request: HttpRequest, flow: VerificationFlow, message: Message, reason: str) -> FlowReplaced:
     """Restart the flow with `message`; the error to raise tells JSON clients which flow to use."""
     return FlowReplaced(restart_with(request, flow.type, flow.active, message).id, reason)
-
-
-def restarted(request: HttpRequest, flow_type: str, method: str, message: Message) -> FlowStep:
-    """Restart the flow with `message` and send the client to the new one (the link method's way)."""
-    replacement = restart_with(request, flow_type, method, message)
-    return FlowStep(replacement, redirect_to=restart_location(VERIFICATION, request, replacement))
 
 
 def complete(request: HttpRequest, flow: VerificationFlow, address: VerifiableAddress) -> FlowStep:
