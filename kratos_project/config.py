@@ -555,6 +555,8 @@ _DURATION_UNITS_US = {
 }
 _DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)"
 _DURATION = re.compile(rf"[-+]?(?:{_DURATION_PART})+")
+# Go keeps a duration in an int64 of nanoseconds (about 292 years) and refuses a longer one.
+_DURATION_MAX_US = Fraction(2**63 - 1, 1000)
 
 
 def parse_duration(value: str) -> timedelta:
@@ -565,4 +567,6 @@ def parse_duration(value: str) -> timedelta:
         raise ValueError(f"invalid duration {value!r}: expected a Go duration such as 1h30m, 15m or 500ms")
     parts = re.findall(_DURATION_PART, value)
     total = sum(Fraction(number) * _DURATION_UNITS_US[unit] for number, unit in parts)
+    if total > _DURATION_MAX_US:
+        raise ValueError(f"invalid duration {value!r}: longer than Go's maximum of about 292 years")
     return timedelta(microseconds=int(-total if value.startswith("-") else total))

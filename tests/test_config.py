@@ -579,12 +579,14 @@ def test_get_config_with_empty_kratos_config_uses_defaults(monkeypatch, fresh_ge
     ("1500ns", timedelta(microseconds=1)),
     ("0", timedelta(0)),
     ("0s", timedelta(0)),
+    ("2562047h", timedelta(hours=2562047)),  # Go's longest whole hours
 ])
 def test_parse_duration(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "1", "1d", "h", "1h 30m", "abc", "--1s"])
+@pytest.mark.parametrize("text", ["", "1", "1d", "h", "1h 30m", "abc", "--1s", "2562048h", "-2562048h",
+                                  "2997130861525374051233494h"])
 def test_parse_duration_rejects_non_go_durations(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)

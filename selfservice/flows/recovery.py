@@ -16,7 +16,7 @@ from django.http import HttpRequest
 
 from identities.models import Identity
 from kratos_project import clock
-from kratos_project.config import get_config, parse_duration
+from kratos_project.config import get_config
 from selfservice import csrf
 from selfservice.errors import IdentityDisabled, RecoverySessionAvailable
 from selfservice.flows import settings
@@ -97,8 +97,7 @@ def complete_recovery(request: HttpRequest, flow: RecoveryFlow, recovered: Authe
 
 
 def _settings_flow(request: HttpRequest, flow: RecoveryFlow, identity: Identity, flow_type: str) -> SettingsFlow:
-    max_age = parse_duration(str(get_config().get("selfservice.flows.settings.privileged_session_max_age") or "1h"))
-    privileged_until = clock.now() + max_age
+    privileged_until = clock.now() + settings.privileged_session_max_age()
 
     def build(new: Flow, ui: UIContainer) -> None:
         settings.build_ui(new, ui)

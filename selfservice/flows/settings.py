@@ -4,6 +4,7 @@ identifiers needs a recent sign-in (`privileged_session_max_age`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -61,10 +62,13 @@ def ensure_owner(flow: SettingsFlow, session: Session) -> None:
         raise IdentityMismatch()
 
 
+def privileged_session_max_age() -> timedelta:
+    return parse_duration(str(get_config().get("selfservice.flows.settings.privileged_session_max_age") or "1h"))
+
+
 def ensure_privileged(flow: SettingsFlow, session: Session) -> None:
     """Credentials and identifiers change only within `privileged_session_max_age` of signing in."""
-    max_age = parse_duration(str(get_config().get("selfservice.flows.settings.privileged_session_max_age") or "1h"))
-    if clock.now() - session.authenticated_at <= max_age:
+    if clock.now() - session.authenticated_at <= privileged_session_max_age():
         return
     settings_url = f"{SETTINGS.ui_url()}?{urlencode({'flow': flow.id})}"
     login = f"{get_config().public.base_url}self-service/login/browser?{urlencode({'refresh': 'true', 'return_to': settings_url})}"

@@ -375,6 +375,8 @@ def test_admin_recovery_code_errors(enabled, ada, admin_api, kratos_env):
     unknown = admin_api.call("POST", "/admin/recovery/code", {"identity_id": "00000000-0000-0000-0000-000000000001"})
     negative = admin_api.call("POST", "/admin/recovery/code", {"identity_id": ada["id"], "expires_in": "-1h"})
     garbled = admin_api.call("POST", "/admin/recovery/code", {"identity_id": ada["id"], "expires_in": "soon"})
+    # Past Go's int64 nanoseconds: a parse error there, never an overflow here.
+    endless = admin_api.call("POST", "/admin/recovery/code", {"identity_id": ada["id"], "expires_in": "2562048h"})
     flow_type = admin_api.call("POST", "/admin/recovery/code", {"identity_id": ada["id"], "flow_type": "tv"})
     kratos_env(SELFSERVICE_METHODS_CODE_ENABLED="false")
     disabled = admin_api.call("POST", "/admin/recovery/code", {"identity_id": ada["id"]})
@@ -385,6 +387,7 @@ def test_admin_recovery_code_errors(enabled, ada, admin_api, kratos_env):
     assert negative.json()["error"]["reason"] == 'Value from "expires_in" must result to a future time: -1h0m0s'
     assert garbled.json()["error"]["reason"] == ('Unable to parse "expires_in" whose format should match '
                                                  '"[0-9]+(ns|us|ms|s|m|h)" but did not: soon')
+    assert endless.status_code == 400 and endless.json()["error"]["reason"].endswith("but did not: 2562048h")
     assert flow_type.json()["error"]["reason"] == 'Value from "flow_type" is not valid: "tv"'
     assert disabled.status_code == 404 and disabled.json()["error"]["reason"].startswith("This endpoint was disabled")
 
