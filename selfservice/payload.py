@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 
 from kratos_project.errors import BadRequest
 
@@ -19,7 +20,10 @@ def parse_payload(request: HttpRequest) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")
         return body
-    source = request.POST if request.method == "POST" else request.GET
+    try:
+        source = request.POST if request.method == "POST" else request.GET
+    except MultiPartParserError as error:  # e.g. multipart/form-data without its boundary
+        raise BadRequest(f"Unable to parse the HTTP form body: {error}") from error
     return unflatten({key: source.get(key) for key in source})
 
 
