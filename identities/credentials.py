@@ -24,22 +24,25 @@ VERSIONS = {"code": 1, "webauthn": 1, "passkey": 1}
 
 
 def password_config(imported: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn `credentials.password.config` of an import body into the stored config."""
+    """Turn `credentials.password.config` of an import body into the stored config.
+
+    As in Kratos: a non-empty `password` is hashed (and wins over `hashed_password`); otherwise
+    `hashed_password` must be a known format, so an empty or missing one is refused rather than
+    stored as an account that anyone could sign in to."""
     if imported.get("use_password_migration_hook"):
         return {"hashed_password": "", "use_password_migration_hook": True}
-    if hashed := imported.get("hashed_password"):
-        if not hashing.is_supported_hash(hashed):
-            raise BadRequest(
-                "The imported password does not match any known hash format. "
-                "Supported formats are bcrypt, argon2, pbkdf2, scrypt, firescrypt, md5, sha, ssha, crypt and hmac."
-            )
-        return {"hashed_password": hashed}
-    if (password := imported.get("password")) is not None:
+    if password := imported.get("password"):
         try:
             return {"hashed_password": hashing.hash_password(password, get_config().hashers)}
         except hashing.PasswordTooLong as error:
             raise BadRequest("The password must not be longer than 72 bytes with the bcrypt hasher.") from error
-    raise BadRequest("credentials.password.config needs one of password, hashed_password or use_password_migration_hook.")
+    hashed = imported.get("hashed_password") or ""
+    if not hashing.is_supported_hash(hashed):
+        raise BadRequest(
+            "The imported password does not match any known hash format. "
+            "Supported formats are bcrypt, argon2, pbkdf2, scrypt, firescrypt, md5, sha, ssha, crypt and hmac."
+        )
+    return {"hashed_password": hashed}
 
 
 def provider_config(imported: Mapping[str, Any], existing: Mapping[str, Any] | None) -> dict[str, Any]:

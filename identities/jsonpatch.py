@@ -10,12 +10,20 @@ class PatchError(ValueError):
     """The patch document is malformed, or an operation cannot apply (RFC 6902 §5: apply none)."""
 
 
-def parse_pointer(pointer: str) -> list[str]:
+def parse_pointer(pointer: Any) -> list[str]:
+    if not isinstance(pointer, str):
+        raise PatchError(f"a JSON pointer must be a string, not {json_type(pointer)}")
     if pointer == "":
         return []
     if not pointer.startswith("/"):
         raise PatchError(f"JSON pointer must start with '/': {pointer!r}")
     return [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
 
 
 def _child(container: Any, token: str, *, for_add: bool = False) -> Any:

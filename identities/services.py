@@ -200,8 +200,9 @@ def _wanted_credentials(
     if "code" in extensions.identifiers or "code" in stored:
         addresses = sorted(extensions.code_addresses, key=lambda a: (a["address"], a["channel"]))
         wanted["code"] = ({"addresses": addresses}, extensions.identifiers.get("code", []))
-    if password := (imported.get("password") or {}).get("config"):
-        wanted["password"] = (creds.password_config(password), extensions.identifiers.get("password", []))
+    if (password := imported.get("password")) is not None:  # present, even empty: Kratos refuses an empty one
+        wanted["password"] = (creds.password_config(password.get("config") or {}),
+                              extensions.identifiers.get("password", []))
     for provider_type in ("oidc", "saml"):
         if link := (imported.get(provider_type) or {}).get("config"):
             existing = stored.get(provider_type)
@@ -321,8 +322,9 @@ def patch_identity(identity: Identity, operations: Any) -> Identity:
 
     if isinstance(operations, list):
         for operation in operations:
-            path = operation.get("path", "") if isinstance(operation, Mapping) else ""
-            if any(path == p or path.startswith(p + "/") for p in _UNPATCHABLE):
+            path = operation.get("path") if isinstance(operation, Mapping) else None
+            # A path that is not a string is apply_patch's to refuse.
+            if isinstance(path, str) and any(path == p or path.startswith(p + "/") for p in _UNPATCHABLE):
                 raise BadRequest(f"patch includes denied path: {path}")
     document = {
         "schema_id": identity.schema_id, "state": identity.state, "traits": identity.traits,

@@ -19,6 +19,7 @@ from kratos_project.errors import BadRequest
 
 T = TypeVar("T")
 LEGACY_PAGE_LIMIT = 1000  # Kratos refuses legacy page pagination past this many items
+_INT64 = range(-(2**63), 2**63)  # Go's int: strconv refuses what lies outside
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,12 @@ def _int_param(query: QueryDict, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as error:
         raise BadRequest(f'strconv.Atoi: parsing "{raw}": invalid syntax') from error
+    if value not in _INT64:
+        raise BadRequest(f'strconv.Atoi: parsing "{raw}": value out of range')
+    return value
 
 
 def _clamp(value: int | None, default: int, maximum: int) -> int:
@@ -96,6 +100,8 @@ def page_link_header(request: HttpRequest, *, page: int, per_page: int, total: i
 
 OFFSET_DEFAULT_SIZE = 250
 OFFSET_MAX_SIZE = 1000
+# Past any table, and within every database's OFFSET (a signed 64-bit integer): a page beyond is empty.
+_MAX_OFFSET = 2**62
 _GO_INT = re.compile(r"[+-]?\d+")
 
 
@@ -108,12 +114,18 @@ def parse_offset_pagination(query: QueryDict) -> PageRequest:
     if "page_token" in query or "page_size" in query:
         per_page = _clamped_size(query.get("page_size"))
         offset = _offset_from_token(query.get("page_token") or "")
-        return PageRequest(page=offset // per_page if offset > 0 else 0, per_page=per_page)
-    return PageRequest(page=max(_go_int(query.get("page")) or 0, 0), per_page=_clamped_size(query.get("per_page")))
+        page = offset // per_page if offset > 0 else 0
+    else:
+        per_page = _clamped_size(query.get("per_page"))
+        page = max(_go_int(query.get("page")) or 0, 0)
+    return PageRequest(page=min(page, _MAX_OFFSET // per_page), per_page=per_page)
 
 
 def _go_int(raw: str | None) -> int | None:
-    return int(raw) if raw is not None and _GO_INT.fullmatch(raw) else None
+    """What strconv.Atoi reads, or None where it fails (not an integer, or out of int64's range)."""
+    if raw is None or not _GO_INT.fullmatch(raw) or (value := int(raw)) not in _INT64:
+        return None
+    return value
 
 
 def _clamped_size(raw: str | None) -> int:

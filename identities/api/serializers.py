@@ -33,7 +33,7 @@ class JSONObjectField(serializers.JSONField):
 
 class PasswordConfigIn(StrictSerializer):
     password = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
-    hashed_password = serializers.CharField(required=False, trim_whitespace=False)
+    hashed_password = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
     use_password_migration_hook = serializers.BooleanField(required=False)
 
 
@@ -82,8 +82,11 @@ class IdentityBodyIn(StrictSerializer):
     state = serializers.ChoiceField(choices=["active", "inactive"], required=False, allow_blank=True, default="")
     metadata_public = serializers.JSONField(required=False, allow_null=True, default=None)
     metadata_admin = serializers.JSONField(required=False, allow_null=True, default=None)
-    external_id = serializers.CharField(required=False, allow_null=True, default=None)
+    external_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None)
     credentials = CredentialsIn(required=False)
+
+    def validate_external_id(self, value: str | None) -> str | None:
+        return value or None  # Kratos stores an empty external id as none
 
     def draft(self) -> IdentityDraft:
         data = dict(self.validated_data)
