@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kratos_project.surfaces.SurfaceMiddleware",
+    "kratos_project.nul_guard.NulGuardMiddleware",
     "kratos_project.tenancy.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
