@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from identities import hashing
+from identities.models import IDENTIFIER_MAX_LENGTH
 from kratos_project.config import get_config
 from kratos_project.errors import BadRequest
 
@@ -52,6 +53,8 @@ def provider_config(imported: Mapping[str, Any], existing: Mapping[str, Any] | N
     for link in imported.get("providers") or []:
         if not link.get("provider") or not link.get("subject"):
             raise BadRequest("Every imported provider link needs `provider` and `subject`.")
+        if len(identifier := provider_identifier(link)) > IDENTIFIER_MAX_LENGTH:
+            raise BadRequest(f"The provider link {identifier[:40]}… is longer than {IDENTIFIER_MAX_LENGTH} characters.")
         if (link["provider"], link["subject"]) in known:
             continue
         stored = {
@@ -67,8 +70,12 @@ def provider_config(imported: Mapping[str, Any], existing: Mapping[str, Any] | N
     return {"providers": providers}
 
 
+def provider_identifier(link: Mapping[str, Any]) -> str:
+    return f'{link["provider"]}:{link["subject"]}'
+
+
 def provider_identifiers(config: Mapping[str, Any]) -> list[str]:
-    return [f'{p["provider"]}:{p["subject"]}' for p in config.get("providers", [])]
+    return [provider_identifier(link) for link in config.get("providers", [])]
 
 
 def is_first_factor(credential_type: str, config: Mapping[str, Any]) -> bool:

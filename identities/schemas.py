@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft7Validator, FormatChecker, validators
 
+from identities.models import ADDRESS_MAX_LENGTH, IDENTIFIER_MAX_LENGTH
 from kratos_project.config import get_config
 from kratos_project.errors import BadRequest, KratosError, NotFound, SchemaValidationError
 from kratos_project.fetcher import fetch
@@ -66,6 +67,12 @@ def _run_extension(validator: Any, config: Any, instance: Any, schema: Any) -> I
     if collected is None or not isinstance(instance, str) or not isinstance(config, Mapping):
         return
     credentials = config.get("credentials") or {}
+    if (limit := _stored_length(config, credentials)) and len(instance) > limit:
+        # What the column holds, as a trait error (a schema without `maxLength` would otherwise reach
+        # the database: an error on PostgreSQL and MariaDB, a silent success on SQLite).
+        yield jsonschema.ValidationError(f"length must be <= {limit}, but got {len(instance)}",
+                                         validator="maxLength", validator_value=limit, instance=instance)
+        return
     for credential_type in ("password", "webauthn"):
         if (credentials.get(credential_type) or {}).get("identifier"):
             collected.add_identifier(credential_type, normalize_identifier(instance))
@@ -82,6 +89,15 @@ def _run_extension(validator: Any, config: Any, instance: Any, schema: Any) -> I
     if via := (config.get("recovery") or {}).get("via"):
         collected.recovery.append((via, normalize_address(via, instance)))
     yield from ()
+
+
+def _stored_length(config: Mapping[str, Any], credentials: Mapping[str, Any]) -> int | None:
+    """The longest value the database stores for what the extension makes of a trait, if anything."""
+    if any((credentials.get(kind) or {}).get("identifier") for kind in ("password", "webauthn", "code")):
+        return IDENTIFIER_MAX_LENGTH
+    if (config.get("verification") or {}).get("via") or (config.get("recovery") or {}).get("via"):
+        return ADDRESS_MAX_LENGTH
+    return None
 
 
 _format_checker = FormatChecker()

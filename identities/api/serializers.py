@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from identities.models import Identity, related
+from identities.models import ADDRESS_MAX_LENGTH, IDENTIFIER_MAX_LENGTH, Identity, related
 from identities.schemas import schema_url
 from identities.services import IdentityDraft
 from kratos_project.errors import BadRequest, as_kratos_error
@@ -64,15 +64,15 @@ class CredentialsIn(StrictSerializer):
 
 
 class VerifiableAddressIn(serializers.Serializer):
-    value = serializers.CharField()
+    value = serializers.CharField(max_length=ADDRESS_MAX_LENGTH)
     via = serializers.ChoiceField(choices=["email", "sms"], required=False, default="email")
     verified = serializers.BooleanField(required=False, default=False)
-    status = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.CharField(required=False, allow_blank=True, max_length=16)  # the spec's limit
     verified_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class RecoveryAddressIn(serializers.Serializer):
-    value = serializers.CharField()
+    value = serializers.CharField(max_length=ADDRESS_MAX_LENGTH)
     via = serializers.ChoiceField(choices=["email", "sms"], required=False, default="email")
 
 
@@ -82,7 +82,8 @@ class IdentityBodyIn(StrictSerializer):
     state = serializers.ChoiceField(choices=["active", "inactive"], required=False, allow_blank=True, default="")
     metadata_public = serializers.JSONField(required=False, allow_null=True, default=None)
     metadata_admin = serializers.JSONField(required=False, allow_null=True, default=None)
-    external_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None)
+    external_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None,
+                                        max_length=IDENTIFIER_MAX_LENGTH)
     credentials = CredentialsIn(required=False)
 
     def validate_external_id(self, value: str | None) -> str | None:

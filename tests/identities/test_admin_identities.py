@@ -1,6 +1,8 @@
 """The admin identity API through HTTP: shapes and status codes as in Kratos's OpenAPI spec."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -320,3 +322,32 @@ def test_admin_prefix_is_optional_on_the_admin_port(admin_api, identity_factory)
 
     assert admin_api.call("GET", f"/identities/{created['id']}").json()["id"] == created["id"]
     assert admin_api.call("GET", "/version").json() == {"version": "v26.2.0"}
+
+
+LONG = "a" * 290 + "@example.org"  # within the schema's maxLength (320), past the identifier column (255)
+
+
+@pytest.mark.parametrize("body, where", [
+    ({"traits": {"email": LONG}}, "traits.email"),
+    ({"traits": {"email": "a@example.org"}, "external_id": "x" * 256}, "external_id"),
+    ({"traits": {"email": "a@example.org"}, "verifiable_addresses": [{"value": "v" * 401, "via": "email"}]},
+     "verifiable_addresses"),
+    ({"traits": {"email": "a@example.org"},
+      "verifiable_addresses": [{"value": "a@example.org", "via": "email", "status": "s" * 17}]}, "status"),
+    ({"traits": {"email": "a@example.org"},
+      "credentials": {"oidc": {"config": {"providers": [{"provider": "github", "subject": "1" * 250}]}}}}, "provider"),
+])
+def test_values_longer_than_their_column_are_400_on_every_backend(admin_api, body, where):
+    """Found as 500s on PostgreSQL (and silently stored on SQLite): the limits are checked first."""
+    response = admin_api.call("POST", "/admin/identities", {"schema_id": "default", **body})
+
+    assert response.status_code == 400, response.content
+    assert where.split(".")[-1] in json.dumps(response.json()["error"])
+    assert admin_api.call("GET", "/admin/identities").json() == []
+
+
+def test_a_long_identifier_trait_names_the_column_limit(admin_api):
+    response = admin_api.call("POST", "/admin/identities", {"schema_id": "default", "traits": {"email": LONG}})
+
+    assert response.json()["error"]["details"]["errors"] == [
+        {"instance_ptr": "#/traits/email", "message": f"length must be <= 255, but got {len(LONG)}"}]

@@ -120,6 +120,18 @@ def test_profile_step_rejects_invalid_traits_on_their_node(flows):
     assert email["attributes"]["value"] == "not-an-email" and email["attributes"]["type"] == "email"
 
 
+def test_an_identifier_longer_than_its_column_is_a_field_message(flows):
+    flow = flows.start("registration")
+    long_email = "a" * 290 + "@example.org"  # the schema allows 320; the identifier column holds 255
+
+    response = flows.submit(flow, method="profile", screen="credential-selection", traits={"email": long_email})
+    shown = flows.shown(flow, response, "registration")
+
+    email = next(n for n in shown["ui"]["nodes"] if n["attributes"]["name"] == "traits.email")
+    assert email["messages"] == [{"id": 4000017, "text": "length must be <= 255, but got 302", "type": "error",
+                                  "context": {"max_length": 255, "actual_length": 302}}]
+
+
 def test_password_policy_and_duplicates_are_flow_messages(flows, unified, identity_factory):
     identity_factory(traits={"email": "taken@example.org"}, password=PASSWORD)
     flow = flows.start("registration")
