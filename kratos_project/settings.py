@@ -116,7 +116,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["kratos_project.rendering.KratosJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kratos_project.jsonbody.JSONParser"],
     "EXCEPTION_HANDLER": "kratos_project.errors.kratos_exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "kratos_project.rendering.AlwaysJSONNegotiation",
 }

@@ -1,22 +1,19 @@
 """Submission bodies: JSON objects or HTML forms whose field names are node names (`traits.email`)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 
 from kratos_project.errors import BadRequest
+from kratos_project.jsonbody import request_json
 
 
 def parse_payload(request: HttpRequest) -> dict[str, Any]:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        try:
-            body = json.loads(request.body or b"{}")
-        except ValueError as error:
-            raise BadRequest(f"Unable to decode the request body as JSON: {error}") from error
+        body = request_json(request, empty=b"{}")
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")
         return body

@@ -1,7 +1,6 @@
 """Admin identity API (Kratos `identity/handler.go`), thin: parse, call one service, render."""
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +22,7 @@ from identities.credentials import ALL_TYPES
 from identities.models import Identity, with_relations
 from kratos_project.config import get_config
 from kratos_project.errors import BadRequest, as_kratos_error
+from kratos_project.jsonbody import request_json
 from kratos_project.pagination import (
     KeysetRequest,
     keyset_link_header,
@@ -73,13 +73,6 @@ def _list_filter(request: Request) -> services.IdentityFilter:
     return criteria
 
 
-def _json_body(request: Request) -> Any:
-    try:
-        return json.loads(request.body or b"null")
-    except ValueError as error:
-        raise BadRequest(f"Unable to decode the request body as JSON: {error}") from error
-
-
 class IdentityViewSet(ViewSet):
     def list(self, request: Request) -> Response:
         criteria = _list_filter(request)
@@ -128,7 +121,7 @@ class IdentityViewSet(ViewSet):
         return Response(identity_json(identity, admin=True, credentials="no_config"))
 
     def partial_update(self, request: Request, pk: str) -> Response:
-        identity = services.patch_identity(services.get_identity(pk), _json_body(request))
+        identity = services.patch_identity(services.get_identity(pk), request_json(request))
         return Response(identity_json(identity, admin=True, credentials="no_config"))
 
     def destroy(self, request: Request, pk: str) -> Response:

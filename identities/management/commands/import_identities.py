@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from identities import services
 from identities.api.serializers import draft_from_create_body
+from kratos_project.jsonbody import scrub_surrogates
 from kratos_project.errors import as_kratos_error
 from kratos_project.progress import ProgressBar, add_progress_argument
 from kratos_project.tenancy import bind_network, default_nid
@@ -61,7 +62,8 @@ class Command(BaseCommand):
 
     def _import(self, batch: Sequence[Record], progress: ProgressBar, verbosity: int) -> int:
         """Import one batch, report its failures (and, at verbosity 2, the new ids); return the failure count."""
-        results = services.create_identities([(None, record.body) for record in batch], build=draft_from_create_body)
+        results = services.create_identities([(None, scrub_surrogates(record.body)) for record in batch],
+                                           build=draft_from_create_body)
         failures = [(record, result.error) for record, result in zip(batch, results) if result.error is not None]
         created = [result.identity for result in results if result.identity is not None] if verbosity >= 2 else []
         if failures or created:
