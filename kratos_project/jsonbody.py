@@ -1,9 +1,14 @@
-"""JSON input decoded as Kratos decodes it (Go's encoding/json): an escaped UTF-16 surrogate without
-its pair (`"\\ud800"`) becomes U+FFFD. Python would keep it as a lone surrogate, a string that no
-database driver and no UTF-8 encoder accepts: a 500 after the row was written, or before.
+"""JSON input made safe to keep, in one place.
+
+- An escaped UTF-16 surrogate without its pair (`"\\ud800"`) becomes U+FFFD, as Go's encoding/json
+  (Kratos) decodes it. Python would keep a lone surrogate, a string that no database driver and no
+  UTF-8 encoder accepts: a 500 after the row was written, or before.
+- Nesting deeper than `MAX_DEPTH` is refused. Python's decoder, and the schema validator after it,
+  recurse once per level and would fail past the interpreter's stack limit (a 500); Go stops at
+  10,000 levels, far past any identity's traits, and this limit is far past them too.
 
 Every JSON input goes through here: API bodies (`JSONParser`, `request_json`), flow submissions and
-`import_identities` records (`scrub_surrogates`).
+identity bodies made by `import_identities` (`sanitized`).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from django.http import HttpRequest
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+MAX_DEPTH = 64
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # after decoding, a valid pair is one character
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -30,10 +36,34 @@ def scrub_surrogates(value: Any) -> Any:
     return value
 
 
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels (without recursing itself)."""
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def sanitized(value: Any, *, may_hold_surrogates: bool = True) -> Any:
+    """Decoded JSON, safe to keep: ValueError past `MAX_DEPTH`, lone surrogates replaced."""
+    if deeper_than(value, MAX_DEPTH):
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return scrub_surrogates(value) if may_hold_surrogates else value
+
+
 def decode_json(data: bytes) -> Any:
-    """`json.loads`, then the scrub, which only a body with an escaped surrogate needs. Raises ValueError."""
-    value = json.loads(data)
-    return scrub_surrogates(value) if _ESCAPED_SURROGATE.search(data) else value
+    """`json.loads` and `sanitized` (whose scrub only a body with an escaped surrogate needs). Raises ValueError."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    return sanitized(value, may_hold_surrogates=_ESCAPED_SURROGATE.search(data) is not None)
 
 
 def request_json(request: HttpRequest, empty: bytes = b"null") -> Any:

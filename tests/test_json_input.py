@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kratos_project.jsonbody import decode_json
+from kratos_project.jsonbody import MAX_DEPTH, decode_json
 from tests.identities.test_import_command import run_import
 from tests.selfservice.conftest import Flows
 
@@ -63,3 +63,37 @@ def test_import_scrubs_records(admin_api):
     assert run.error is None, run.err
     [identity] = admin_api.call("GET", "/admin/identities").json()
     assert identity["traits"]["name"]["first"] == "x\ufffdy"
+
+
+def nested(depth: int) -> str:
+    return '{"schema_id": "default", "traits": {"email": "ada@example.org"}, "metadata_public": ' + \
+        "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, 200_000])  # past the limit, and past Python's own stack
+def test_json_nested_too_deep_is_a_400_everywhere(admin_api, depth):
+    flow = Flows("api").start("login")
+
+    created = admin_api.call("POST", "/admin/identities", nested(depth))
+    batch = admin_api.call("PATCH", "/admin/identities", '{"identities": [{"create": ' + nested(depth) + "}]}")
+    submitted = Flows("api").client.post(f"/self-service/login?flow={flow['id']}", nested(depth),
+                                         content_type="application/json", HTTP_ACCEPT="application/json")
+
+    assert created.status_code == 400 and "nested deeper than 64 levels" in created.json()["error"]["reason"]
+    assert batch.status_code == 400
+    assert submitted.status_code == 400
+    assert admin_api.call("GET", "/admin/identities").json() == []
+
+
+def test_json_within_the_limit_is_kept(admin_api):
+    created = admin_api.call("POST", "/admin/identities", nested(MAX_DEPTH - 2))  # the body's own two levels
+
+    assert created.status_code == 201, created.content
+
+
+def test_import_refuses_deep_records_and_unreadable_input():
+    deep = run_import("-", stdin=nested(MAX_DEPTH) + "\n")
+    unreadable = run_import("-", stdin=nested(200_000) + "\n")
+
+    assert "record 1 (line 1): JSON nested deeper than 64 levels" in deep.err
+    assert "nests JSON deeper than it can be read" in str(unreadable.error)

@@ -20,7 +20,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from identities import services
 from identities.api.serializers import draft_from_create_body
-from kratos_project.jsonbody import scrub_surrogates
 from kratos_project.errors import as_kratos_error
 from kratos_project.progress import ProgressBar, add_progress_argument
 from kratos_project.tenancy import bind_network, default_nid
@@ -62,8 +61,7 @@ class Command(BaseCommand):
 
     def _import(self, batch: Sequence[Record], progress: ProgressBar, verbosity: int) -> int:
         """Import one batch, report its failures (and, at verbosity 2, the new ids); return the failure count."""
-        results = services.create_identities([(None, scrub_surrogates(record.body)) for record in batch],
-                                           build=draft_from_create_body)
+        results = services.create_identities([(None, record.body) for record in batch], build=draft_from_create_body)
         failures = [(record, result.error) for record, result in zip(batch, results) if result.error is not None]
         created = [result.identity for result in results if result.identity is not None] if verbosity >= 2 else []
         if failures or created:
@@ -103,11 +101,14 @@ def _read_input(source: str, stdin: IO[str]) -> str:
 def parse_records(text: str) -> list[Record]:
     """Every body of the input with its line; raises CommandError naming the line of a syntax error."""
     head = text.lstrip(_JSON_WHITESPACE)[:1]
-    if head == "[":
-        return _array_records(text)
-    if head == "{":
-        return _object_or_ndjson_records(text)
-    return _ndjson_records(text)
+    try:
+        if head == "[":
+            return _array_records(text)
+        if head == "{":
+            return _object_or_ndjson_records(text)
+        return _ndjson_records(text)
+    except RecursionError:
+        raise CommandError("the input nests JSON deeper than it can be read; nothing was imported") from None
 
 
 def _array_records(text: str) -> list[Record]:
