@@ -62,6 +62,16 @@ class ReturnToForbidden(BadRequest):
         super().__init__(f'Requested return_to URL "{return_to}" is not allowed.')
 
 
+class UnparsableReturnTo(ReturnToForbidden):
+    """A `return_to` that is no URL at all: Kratos's plain 400, without an id. A kind of forbidden
+    `return_to`, so whoever tolerates one (and falls back to the default URL) tolerates both."""
+
+    error_id = None
+
+    def __init__(self, error: ValueError) -> None:
+        BadRequest.__init__(self, f"Unable to parse the return_to query parameter as an URL: {error}")
+
+
 class CSRFViolation(KratosError):
     status = HTTPStatus.FORBIDDEN
     error_id = "security_csrf_violation"

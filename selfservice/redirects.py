@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 from kratos_project.config import get_config
-from selfservice.errors import ReturnToForbidden
+from selfservice.errors import ReturnToForbidden, UnparsableReturnTo
 
 PAGES_PATH = "ui/"  # the default pages' prefix on the public port
 # Kratos's schema default of every `selfservice.flows.<flow>.ui_url` is a page under this prefix that
@@ -75,11 +75,15 @@ def is_allowed(url: str) -> bool:
 
 
 def secure_return_to(return_to: str) -> str:
-    """The absolute, allow-listed form of `return_to`, or ReturnToForbidden."""
+    """The absolute, allow-listed form of `return_to`, or ReturnToForbidden (UnparsableReturnTo)."""
     if not return_to:
         return ""
-    absolute = urljoin(default_return_url(), return_to) if not urlsplit(return_to).scheme else return_to
-    if not is_allowed(absolute):
+    try:
+        absolute = urljoin(default_return_url(), return_to) if not urlsplit(return_to).scheme else return_to
+        allowed = is_allowed(absolute)
+    except ValueError as error:  # e.g. "Invalid IPv6 URL"
+        raise UnparsableReturnTo(error) from error
+    if not allowed:
         raise ReturnToForbidden(return_to)
     return absolute
 

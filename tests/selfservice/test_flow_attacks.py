@@ -95,6 +95,18 @@ def test_open_redirect_is_refused_at_init(return_to, kratos_env):
     assert response.json()["error"]["id"] == "self_service_flow_return_to_forbidden"
 
 
+@pytest.mark.parametrize("flow", ["login", "registration", "recovery", "verification"])
+@pytest.mark.parametrize("return_to", ["http://[::1", "http://[zz]/"])
+def test_a_return_to_that_is_no_url_is_a_400_not_a_500(flow, return_to, kratos_env):
+    kratos_env(SELFSERVICE_FLOWS_RECOVERY_ENABLED="true", SELFSERVICE_FLOWS_VERIFICATION_ENABLED="true")
+
+    response = Client(**{SURFACE_KEY: "public"}).get(f"/self-service/{flow}/api", {"return_to": return_to})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "id" not in error and error["reason"].startswith("Unable to parse the return_to query parameter as an URL")
+
+
 def test_allowed_return_to_is_where_login_ends(ada, kratos_env):
     kratos_env(SELFSERVICE_ALLOWED_RETURN_URLS='["http://127.0.0.1:4455/app"]')
     browser = Flows("browser")

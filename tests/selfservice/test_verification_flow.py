@@ -365,6 +365,19 @@ def test_registration_sends_a_code_and_shows_the_verification_ui(flows, register
     assert identity["verifiable_addresses"][0]["verified"] is True
 
 
+@pytest.mark.parametrize("after", ["https://evil.example/", "http://[::1"])
+def test_a_bad_after_verification_return_to_falls_back_to_the_default(register_with_verification_ui, mailbox, after):
+    app = Flows("api")
+
+    response = app.submit(app.start("registration", after_verification_return_to=after), method="password",
+                          password=PASSWORD, traits={"email": "ada@example.org"})
+
+    assert response.status_code == 200, response.content
+    item = next(c for c in response.json()["continue_with"] if c["action"] == "show_verification_ui")
+    assert "return_to" not in app.fetch(item["flow"]["id"], "verification")  # empty: the default URL
+    assert len(mailbox.code("ada@example.org")) == 6
+
+
 def test_registration_without_show_verification_ui_still_sends_the_code(enabled, kratos_env, mailbox):
     kratos_env(SELFSERVICE_FLOWS_REGISTRATION_STYLE="unified")
     app = Flows("api")
