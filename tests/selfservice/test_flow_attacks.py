@@ -120,11 +120,11 @@ def test_allowed_return_to_is_where_login_ends(ada, kratos_env):
 
 def test_session_fixation_a_login_always_makes_a_new_session(ada):
     browser = Flows("browser")
-    browser.submit(flow := browser.start("login"), **_login_body())
+    browser.submit(browser.start("login"), **_login_body())
     first = browser.whoami().json()["id"]
     csrf_cookie_before = next(v.value for k, v in browser.client.cookies.items() if k.startswith("csrf_token_"))
 
-    browser.submit(flow := browser.start("login", refresh="true"), **_login_body())
+    browser.submit(browser.start("login", refresh="true"), **_login_body())
 
     assert browser.whoami().json()["id"] != first
     csrf_cookie_after = next(v.value for k, v in browser.client.cookies.items() if k.startswith("csrf_token_"))
@@ -133,7 +133,7 @@ def test_session_fixation_a_login_always_makes_a_new_session(ada):
 
 def test_session_token_is_useless_after_logout(ada):
     app = Flows("api")
-    token = app.submit(flow := app.start("login"), **_login_body()).json()["session_token"]
+    token = app.submit(app.start("login"), **_login_body()).json()["session_token"]
     api = Client(**{SURFACE_KEY: "public"})
 
     assert api.delete("/self-service/logout/api", {"session_token": token}, content_type="application/json").status_code == 204
@@ -147,7 +147,7 @@ def test_session_token_is_useless_after_logout(ada):
 def test_logout_needs_the_sessions_own_logout_token(ada):
     browser, other = Flows("spa"), Flows("spa")
     for client in (browser, other):
-        client.submit(flow := client.start("login"), **_login_body())
+        client.submit(client.start("login"), **_login_body())
     other_token = other.client.get("/self-service/logout/browser").json()["logout_token"]
 
     response = browser.client.get("/self-service/logout", {"token": other_token}, HTTP_ACCEPT="application/json")
@@ -162,7 +162,7 @@ def test_imported_hash_is_upgraded_on_login(admin_api, kratos_env):
                                                  "credentials": {"password": {"config": {"hashed_password": md5}}}})
     app = Flows("api")
 
-    assert app.submit(flow := app.start("login"), **_login_body()).status_code == 200
+    assert app.submit(app.start("login"), **_login_body()).status_code == 200
 
     stored = _stored_hash("ada@example.org")
     assert stored.startswith("$argon2id$") and hashing.verify_password(PASSWORD, stored)
@@ -242,7 +242,7 @@ def test_parallel_registrations_of_one_identifier_make_one_identity(kratos_env):
 
 def test_signed_in_browser_is_not_redirected_to_a_foreign_return_to(ada):
     browser = Flows("browser")
-    browser.submit(flow := browser.start("login"), **_login_body())
+    browser.submit(browser.start("login"), **_login_body())
 
     response = browser.client.get("/self-service/login/browser", {"return_to": "https://evil.example/"},
                                   HTTP_ACCEPT=HTML)
