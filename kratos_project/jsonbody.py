@@ -3,9 +3,11 @@
 - An escaped UTF-16 surrogate without its pair (`"\\ud800"`) becomes U+FFFD, as Go's encoding/json
   (Kratos) decodes it. Python would keep a lone surrogate, a string that no database driver and no
   UTF-8 encoder accepts: a 500 after the row was written, or before.
-- Nesting deeper than `MAX_DEPTH` is refused. Python's decoder, and the schema validator after it,
-  recurse once per level and would fail past the interpreter's stack limit (a 500); Go stops at
-  10,000 levels, far past any identity's traits, and this limit is far past them too.
+- Nesting deeper than `MAX_DEPTH` is refused. MariaDB's JSON columns refuse a value nested 32
+  levels deep (its `JSON_VALID` check), and Python's decoder, and the schema validator after it,
+  recurse once per level and fail near the interpreter's stack limit (a 500). A body of at most 32
+  levels holds values of at most 31, which every backend stores; Go stops at 10,000 levels, but no
+  identity's traits come near either limit.
 
 Every JSON input goes through here: API bodies (`JSONParser`, `request_json`), flow submissions and
 identity bodies made by `import_identities` (`sanitized`).
@@ -20,7 +22,7 @@ from django.http import HttpRequest
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-MAX_DEPTH = 64
+MAX_DEPTH = 32
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # after decoding, a valid pair is one character
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
