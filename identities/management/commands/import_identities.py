@@ -20,7 +20,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from identities import services
 from identities.api.serializers import draft_from_create_body
-from kratos_project.errors import as_kratos_error
+from kratos_project.errors import BadRequest, as_kratos_error
+from kratos_project.jsonbody import sanitized
 from kratos_project.progress import ProgressBar, add_progress_argument
 from kratos_project.tenancy import bind_network, default_nid
 
@@ -61,7 +62,7 @@ class Command(BaseCommand):
 
     def _import(self, batch: Sequence[Record], progress: ProgressBar, verbosity: int) -> int:
         """Import one batch, report its failures (and, at verbosity 2, the new ids); return the failure count."""
-        results = services.create_identities([(None, record.body) for record in batch], build=draft_from_create_body)
+        results = services.create_identities([(None, record.body) for record in batch], build=_draft)
         failures = [(record, result.error) for record, result in zip(batch, results) if result.error is not None]
         created = [result.identity for result in results if result.identity is not None] if verbosity >= 2 else []
         if failures or created:
@@ -84,6 +85,16 @@ def _batch_size(value: str) -> int:
     if not 1 <= size <= MAX_BATCH_SIZE:
         raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_BATCH_SIZE}, not {value!r}")
     return size
+
+
+def _draft(body: Any) -> services.IdentityDraft:
+    """A record's draft. Records come straight from the input's JSON, not through a request parser, so
+    they are sanitized here (too deep a record fails alone, like any other invalid one)."""
+    try:
+        body = sanitized(body)
+    except ValueError as error:
+        raise BadRequest(str(error)) from error
+    return draft_from_create_body(body)
 
 
 def _read_input(source: str, stdin: IO[str]) -> str:
