@@ -123,14 +123,20 @@ def _restart_details(kind: FlowKind, found: Flow) -> dict[str, Any]:
     return details
 
 
+def _submitted_flow(request: HttpRequest, kind: FlowKind) -> Flow | None:
+    """The flow `?flow=` names; None when an HTML browser names none (it is sent to start one)."""
+    flow_id = request.GET.get("flow")
+    if not flow_id and wants_html(request):
+        return None
+    return get_flow(kind, flow_id)
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, flow: str) -> HttpResponse:
     kind = _KINDS[flow]
-    flow_id = request.GET.get("flow")
-    if not flow_id and wants_html(request):
-        return SeeOther(kind.init_url(FlowType.BROWSER))  # no flow to submit to: start one
-    found = get_flow(kind, flow_id)
+    if (found := _submitted_flow(request, kind)) is None:
+        return SeeOther(kind.init_url(FlowType.BROWSER))
     payload: dict[str, Any] = {}
     try:
         payload = parse_payload(request)
@@ -333,10 +339,8 @@ _SUBMITTERS: dict[str, Callable[[HttpRequest, Any, dict[str, Any]], FlowStep | R
 def submit_recovery_or_verification(request: HttpRequest, flow: str) -> HttpResponse:
     """Also answers GET: the emailed links (`?flow=&code=`, `?flow=&token=`) are opened in a browser."""
     kind = _KINDS[flow]
-    flow_id = request.GET.get("flow")
-    if not flow_id and wants_html(request):
+    if (found := _submitted_flow(request, kind)) is None:
         return SeeOther(kind.init_url(FlowType.BROWSER))
-    found = get_flow(kind, flow_id)
     payload: dict[str, Any] = {}
     try:
         payload = parse_payload(request)

@@ -17,6 +17,7 @@ from courier.services import enqueue_email, enqueue_sms
 from identities.api.serializers import identity_json
 from identities.models import AddressVia, Identity, RecoveryAddress, VerifiableAddress
 from identities.schemas import normalize_address
+from kratos_project.config import get_config
 from selfservice.models import Flow
 from selfservice.text import ui_text
 from strategies.base import FlowValidationError
@@ -38,6 +39,20 @@ def send(via: str, to: str, template_type: str, data: dict[str, Any]) -> None:
         enqueue_sms(to=to, template_type=template_type, data=data)
     else:
         enqueue_email(to=to, template_type=template_type, data=data)
+
+
+def notify_stranger(flow_name: str, flow: Flow, email: str, template_type: str) -> None:
+    """The notice to an address that belongs to nobody (an `…_invalid` template), sent only with
+    `selfservice.flows.<flow_name>.notify_unknown_recipients`; else nothing is sent."""
+    if get_config().get(f"selfservice.flows.{flow_name}.notify_unknown_recipients"):
+        send(AddressVia.EMAIL, email, template_type, template_data(flow))
+
+
+def required_email(payload: dict[str, Any] | Any) -> str:
+    """The submitted `email`, trimmed and checked by `require_email`."""
+    email = submitted_email(payload)
+    require_email(email)
+    return email
 
 
 def submitted_email(payload: dict[str, Any] | Any) -> str:

@@ -14,10 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
-from identities.models import AddressVia, VerifiableAddressStatus
+from identities.models import VerifiableAddressStatus
 from identities.services import get_identity
 from kratos_project import clock
-from kratos_project.config import get_config
 from kratos_project.errors import BadRequest, ResourceNotFound
 from selfservice import codes, csrf
 from selfservice.flows import recovery
@@ -76,8 +75,8 @@ class CodeRecovery:
                                recovery_address=address)
             sending.send(address.via, address.value, "recovery_code_valid", sending.template_data(
                 flow, address.identity, recovery_code=code, expires_in_minutes=sending.minutes(lifespan)))
-        elif get_config().get("selfservice.flows.recovery.notify_unknown_recipients"):
-            sending.send(AddressVia.EMAIL, email, "recovery_code_invalid", sending.template_data(flow))
+        else:
+            sending.notify_stranger("recovery", flow, email, "recovery_code_invalid")
 
     def _show_recovery_code_form(self, flow: RecoveryFlow, email: str) -> None:
         ui = flow.container

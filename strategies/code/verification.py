@@ -55,8 +55,7 @@ class CodeVerification:
             if request.method == "GET":
                 return self._fill_in_verification_code(request, flow, code)
             return self._use_verification_code(request, flow, code)
-        email = sending.submitted_email(payload)
-        sending.require_email(email)
+        email = sending.required_email(payload)
         ensure_submittable(request, flow, payload)
         self._send_verification_code_to(flow, email)
         flow.move_to(FlowState.SENT_EMAIL)
@@ -86,8 +85,8 @@ class CodeVerification:
         codes.delete_flow_codes(CodePurpose.VERIFICATION_CODE, flow.id)
         if (address := sending.find_verifiable_address(email)) is not None:
             self.send_verification(flow, address)
-        elif get_config().get("selfservice.flows.verification.notify_unknown_recipients"):
-            sending.send(AddressVia.EMAIL, email, "verification_code_invalid", sending.template_data(flow))
+        else:
+            sending.notify_stranger("verification", flow, email, "verification_code_invalid")
 
     def _fill_in_verification_code(self, request: HttpRequest, flow: VerificationFlow, code: str) -> FlowStep:
         """The emailed link, opened: the code is filled in and the flow shown in this browser, which it

@@ -47,8 +47,7 @@ class LinkRecovery:
             raise NotResponsible()
         if flow.state == FlowState.PASSED_CHALLENGE:
             return recovery.restarted(request, flow.type, METHOD, ui_text(4060001))
-        email = sending.submitted_email(payload)
-        sending.require_email(email)
+        email = sending.required_email(payload)
         ensure_submittable(request, flow, payload)
         if (address := sending.find_recovery_address(email)) is not None:
             token = codes.issue(CodePurpose.RECOVERY_LINK, flow.id, address.identity,
@@ -56,8 +55,8 @@ class LinkRecovery:
             sending.send(AddressVia.EMAIL, address.value, "recovery_valid", sending.template_data(
                 flow, address.identity, recovery_url=recovery_url(flow, token),
                 expires_in_minutes=lifespan_minutes()))
-        elif get_config().get("selfservice.flows.recovery.notify_unknown_recipients"):
-            sending.send(AddressVia.EMAIL, email, "recovery_invalid", sending.template_data(flow))
+        else:
+            sending.notify_stranger("recovery", flow, email, "recovery_invalid")
         return show_sent(flow, email, 1060002)
 
     def _use_recovery_link(self, request: HttpRequest, flow: RecoveryFlow, token: str) -> FlowStep | Authenticated:

@@ -36,13 +36,12 @@ class LinkVerification:
             raise NotResponsible()
         if flow.state == FlowState.PASSED_CHALLENGE:
             return verification.restarted(request, flow.type, METHOD, ui_text(4070002))
-        email = sending.submitted_email(payload)
-        sending.require_email(email)
+        email = sending.required_email(payload)
         ensure_submittable(request, flow, payload)
         if (address := sending.find_verifiable_address(email)) is not None:
             self.send_verification(flow, address)
-        elif get_config().get("selfservice.flows.verification.notify_unknown_recipients"):
-            sending.send(AddressVia.EMAIL, email, "verification_invalid", sending.template_data(flow))
+        else:
+            sending.notify_stranger("verification", flow, email, "verification_invalid")
         return show_sent(flow, email, 1080001)
 
     def send_verification(self, flow: VerificationFlow, address: VerifiableAddress) -> None:

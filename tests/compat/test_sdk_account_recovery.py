@@ -29,14 +29,10 @@ from ory_kratos_client import (
     CourierApi,
     CourierMessageStatus,
     CourierMessageType,
-    CreateIdentityBody,
     CreateRecoveryCodeForIdentityBody,
     CreateRecoveryLinkForIdentityBody,
     FrontendApi,
     IdentityApi,
-    IdentityWithCredentials,
-    IdentityWithCredentialsPassword,
-    IdentityWithCredentialsPasswordConfig,
     LoginFlow,
     Message,
     RecoveryFlow,
@@ -52,6 +48,7 @@ from ory_kratos_client import (
 from ory_kratos_client.exceptions import BadRequestException
 
 from tests.compat.test_sdk_frontend import (
+    create_with_password,
     exact,
     inputs,
     login,
@@ -97,12 +94,7 @@ def courier(admin: ApiClient) -> CourierApi:
 @pytest.fixture
 def account(identities: IdentityApi, unique_email) -> tuple[str, str, str]:
     """(identity id, email, password) of an identity made on the admin API, which mails nothing."""
-    email, password = unique_email("account"), new_password()
-    credentials = IdentityWithCredentials(password=IdentityWithCredentialsPassword(
-        config=IdentityWithCredentialsPasswordConfig(password=password)))
-    created = identities.create_identity(create_identity_body=CreateIdentityBody(
-        schema_id="default", traits={"email": email}, credentials=credentials))
-    return created.id, email, password
+    return create_with_password(identities, unique_email("account"))
 
 
 # --- reading mail and following links -----------------------------------------------------------

@@ -141,15 +141,20 @@ def login(frontend_api: FrontendApi, email: str, password: str) -> SuccessfulNat
     return exact(frontend_api.update_login_flow(flow.id, password_login_body(email, password)))
 
 
-@pytest.fixture
-def signed_up(identity_api: IdentityApi, unique_email) -> tuple[str, str, str]:
-    """(identity id, email, password) of an identity made on the admin API, ready to sign in."""
-    email, password = unique_email("signed-up"), new_password()
+def create_with_password(identity_api: IdentityApi, email: str) -> tuple[str, str, str]:
+    """(identity id, email, password) of an identity made on the admin API (which mails nothing)."""
+    password = new_password()
     credentials = IdentityWithCredentials(password=IdentityWithCredentialsPassword(
         config=IdentityWithCredentialsPasswordConfig(password=password)))
     created = identity_api.create_identity(create_identity_body=CreateIdentityBody(
         schema_id="default", traits={"email": email}, credentials=credentials))
     return created.id, email, password
+
+
+@pytest.fixture
+def signed_up(identity_api: IdentityApi, unique_email) -> tuple[str, str, str]:
+    """An identity made on the admin API, ready to sign in."""
+    return create_with_password(identity_api, unique_email("signed-up"))
 
 
 # --- registration ------------------------------------------------------------------------------

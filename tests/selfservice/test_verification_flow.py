@@ -44,6 +44,16 @@ def shown(flows: Flows, flow: dict, response) -> dict:
     return response.json()
 
 
+def replacement_of(flows: Flows, response, error_id: str) -> str:
+    """The id of the flow that replaced a refused one: behind the browser's redirect, or the 410's
+    `use_flow_id` (whose error is `error_id`)."""
+    if flows.kind == "browser":
+        assert response.status_code == 303
+        return response["Location"].split("flow=")[1]
+    assert response.status_code == 410 and response.json()["error"]["id"] == error_id
+    return response.json()["use_flow_id"]
+
+
 def address_of(admin_api, identity: dict) -> dict:
     return admin_api.call("GET", f"/admin/identities/{identity['id']}").json()["verifiable_addresses"][0]
 
@@ -176,16 +186,11 @@ def test_the_attempt_limit_stops_a_brute_force(flows, enabled, ada, mailbox, adm
         assert shown(flows, flow, flows.submit(sent, method="code", code=wrong))["ui"]["messages"][0]["id"] == 4070006
     sixth = flows.submit(sent, method="code", code=code)
 
-    if flows.kind == "browser":
-        assert sixth.status_code == 303
-        replacement_id = sixth["Location"].split("flow=")[1]
-    else:
-        assert sixth.status_code == 410
+    replacement_id = replacement_of(flows, sixth, "self_service_flow_replaced")
+    if flows.kind != "browser":
         body = sixth.json()
-        assert body["error"]["id"] == "self_service_flow_replaced"
         assert body["error"]["reason"] == "An error occured, please retry the flow."
         assert ory_kratos_client.ErrorFlowReplaced.from_dict(body).use_flow_id == body["use_flow_id"]
-        replacement_id = body["use_flow_id"]
     replacement = flows.fetch(replacement_id, "verification")
     assert replacement_id != flow["id"] and replacement["state"] == "choose_method"
     assert replacement["ui"]["messages"] == [{
@@ -232,14 +237,7 @@ def test_an_expired_code_expires_the_flow(flows, enabled, ada, mailbox, kratos_e
 
     response = flows.submit(sent, method="code", code=code)
 
-    if flows.kind == "browser":
-        assert response.status_code == 303
-        replacement_id = response["Location"].split("flow=")[1]
-    else:
-        assert response.status_code == 410
-        body = response.json()
-        assert body["error"]["id"] == "self_service_flow_expired"
-        replacement_id = body["use_flow_id"]
+    replacement_id = replacement_of(flows, response, "self_service_flow_expired")
     assert flows.fetch(replacement_id, "verification")["ui"]["messages"][0]["id"] == 4070005
 
 
